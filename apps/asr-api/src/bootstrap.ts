@@ -1,0 +1,38 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppConfig } from '@asr/config';
+import { HttpMetrics, REQUEST_ID_HEADER, requestIdFor } from '@asr/observability';
+import { buildOpenApiDocument } from './openapi';
+import { PACKAGE_VERSION } from './package-info';
+
+export function createHttpAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    genReqId: requestIdFor,
+    // requestIdFor already reads x-request-id, and validates it.
+    requestIdHeader: false,
+    // Behind nginx or an ingress, the client address comes from X-Forwarded-For.
+    trustProxy: true,
+  });
+}
+
+/** Everything that must happen to an app before it listens, shared by the server and the e2e tests. */
+export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
+  app.useLogger(app.get(Logger));
+  const config = app.get(AppConfig);
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  app.get(HttpMetrics).attach(fastify);
+
+  if (config.api.docsEnabled) {
+    const document = buildOpenApiDocument(app, PACKAGE_VERSION);
+    SwaggerModule.setup('docs', app, () => document, { jsonDocumentUrl: 'docs-json' });
+  }
+  await app.init();
+  return app;
+}

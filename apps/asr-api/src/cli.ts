@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { PACKAGE_VERSION } from './package-info';
+
+/** `asr-api`: every command loads only what it needs, so init and config check stay fast and never boot the app. */
+function buildProgram(): Command {
+  const program = new Command('asr-api')
+    .description('Self-hosted speech-recognition API: set it up, check its configuration, run it.')
+    .version(PACKAGE_VERSION, '-v, --version');
+
+  program
+    .command('init')
+    .description('write .env from .env.example (if absent), create storage directories, report missing system packages')
+    .action(async () => {
+      const { initCommand } = await import('./cli/init-command.js');
+      process.exitCode = initCommand();
+    });
+
+  program
+    .command('serve')
+    .description('start the HTTP and WebSocket server (also what `npm start` runs)')
+    .option('--host <host>', 'address to bind (API_HOST)')
+    .option('--port <port>', 'port to listen on (API_PORT)')
+    .option('--reload', 'restart when the built files change (API_RELOAD=true)')
+    .action(async (options: { host?: string; port?: string; reload?: boolean }) => {
+      const { serveCommand } = await import('./cli/serve-command.js');
+      await serveCommand(options);
+    });
+
+  const config = program.command('config').description('inspect the configuration');
+  config
+    .command('check')
+    .description('validate and print the effective configuration (secrets masked); exit 0 ok, 1 warnings, 2 invalid')
+    .option('--connect', 'also make one cheap authenticated call to the selected remote provider')
+    .action(async (options: { connect?: boolean }) => {
+      const { configCheckCommand } = await import('./cli/config-command.js');
+      process.exitCode = await configCheckCommand(options);
+    });
+
+  config
+    .command('docs')
+    .description('regenerate .env.example and the README configuration table from the schema')
+    .action(async () => {
+      const { configDocsCommand } = await import('./cli/config-docs-command.js');
+      process.exitCode = configDocsCommand();
+    });
+
+  program
+    .command('openapi')
+    .description('print the OpenAPI document, or write/check the committed copy')
+    .option('--write <file>', 'write the sorted document to a file')
+    .option('--check <file>', 'exit 1 if the file differs from the current document')
+    .action(async (options: { write?: string; check?: string }) => {
+      const { openApiCommand } = await import('./cli/openapi-command.js');
+      process.exitCode = await openApiCommand(options);
+    });
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });

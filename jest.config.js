@@ -1,0 +1,33 @@
+// Nest 12 ships ESM only: @swc/jest transforms every file (ours and node_modules) to CommonJS so Jest can load it.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      keepClassNames: true,
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+const moduleNameMapper = {
+  // Lazy imports name the built file (./x.js); in tests the source is ./x.ts.
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+  '^@asr/(config|observability|audio|vad|asr|transcription|jobs|streaming|health)$': '<rootDir>/libs/$1/src',
+};
+const common = {
+  rootDir: __dirname,
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: [],
+  moduleNameMapper,
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  testEnvironment: 'node',
+};
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};

@@ -1,0 +1,2 @@
+export { AudioModule } from './audio.module';
+export { TempFiles } from './temp-files';

@@ -1,0 +1,104 @@
+import { resolve } from 'node:path';
+import type { AsrProviderName, EnvironmentVariables } from './environment-variables';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+export type LogFormat = 'json' | 'pretty';
+
+export interface RemoteProviderConfig {
+  apiKey: string | undefined;
+  baseUrl: string;
+  model: string;
+}
+
+/**
+ * The validated configuration, grouped. Injected by class token: `constructor(private readonly config: AppConfig)`.
+ * Built only by `loadConfig`; nothing else reads the environment.
+ */
+export abstract class AppConfig {
+  abstract readonly api: {
+    host: string;
+    port: number;
+    workers: number;
+    debug: boolean;
+    reload: boolean;
+    docsEnabled: boolean;
+    shutdownGraceS: number;
+    shutdownDrainS: number;
+  };
+  abstract readonly logging: { level: LogLevel; format: LogFormat; storagePath: string | undefined };
+  abstract readonly asr: {
+    provider: AsrProviderName;
+    openai: RemoteProviderConfig;
+    fireworks: RemoteProviderConfig;
+    compatible: RemoteProviderConfig;
+    timeoutS: number;
+    maxRetries: number;
+  };
+  abstract readonly vad: { threshold: number };
+  abstract readonly streaming: {
+    maxClients: number;
+    chunkDurationS: number;
+    maxDurationS: number;
+    lookbackDurationS: number;
+  };
+  abstract readonly storage: {
+    audioPath: string;
+    logPath: string | undefined;
+    tempPath: string;
+    tempMaxAgeS: number;
+    minFreeMb: number;
+  };
+  abstract readonly security: { secretKey: string | undefined };
+}
+
+const LOG_LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', critical: 'fatal' };
+
+function logLevel(env: EnvironmentVariables): LogLevel {
+  const level = LOG_LEVEL_ALIASES[env.LOG_LEVEL] ?? (env.LOG_LEVEL as LogLevel);
+  // API_DEBUG promises debug logs; it never makes logging quieter.
+  return env.API_DEBUG && level !== 'trace' ? 'debug' : level;
+}
+
+export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
+  const path = (p: string): string => resolve(cwd, p);
+  return {
+    api: {
+      host: env.API_HOST,
+      port: env.API_PORT,
+      workers: env.API_WORKERS,
+      debug: env.API_DEBUG,
+      reload: env.API_RELOAD,
+      docsEnabled: env.ENABLE_DOCS,
+      shutdownGraceS: env.SHUTDOWN_GRACE_S,
+      shutdownDrainS: env.SHUTDOWN_DRAIN_S,
+    },
+    logging: {
+      level: logLevel(env),
+      format: env.LOG_FORMAT as LogFormat,
+      storagePath: env.LOG_STORAGE_PATH ? path(env.LOG_STORAGE_PATH) : undefined,
+    },
+    asr: {
+      provider: env.ASR_PROVIDER as AsrProviderName,
+      openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL },
+      fireworks: { apiKey: env.FIREWORKS_API_KEY, baseUrl: env.FIREWORKS_BASE_URL, model: env.FIREWORKS_MODEL },
+      compatible: { apiKey: env.ASR_API_KEY, baseUrl: env.ASR_BASE_URL ?? '', model: env.ASR_MODEL },
+      timeoutS: env.ASR_TIMEOUT_S,
+      maxRetries: env.ASR_MAX_RETRIES,
+    },
+    vad: { threshold: env.VAD_THRESHOLD },
+    streaming: {
+      maxClients: env.STREAMING_MAX_CLIENTS,
+      chunkDurationS: env.AUDIO_CHUNK_DURATION,
+      maxDurationS: env.AUDIO_MAX_DURATION,
+      lookbackDurationS: env.AUDIO_LOOKBACK_DURATION,
+    },
+    storage: {
+      audioPath: path(env.AUDIO_STORAGE_PATH),
+      logPath: env.LOG_STORAGE_PATH ? path(env.LOG_STORAGE_PATH) : undefined,
+      tempPath: path(env.TEMP_STORAGE_PATH),
+      tempMaxAgeS: env.TEMP_FILE_MAX_AGE_S,
+      minFreeMb: env.STORAGE_MIN_FREE_MB,
+    },
+    security: { secretKey: env.SECRET_KEY },
+  };
+}

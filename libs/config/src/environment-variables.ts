@@ -1,0 +1,202 @@
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, Max, Min, ValidateIf } from 'class-validator';
+import { EnvVar } from './env-var.decorator';
+
+export const ASR_PROVIDERS = ['local', 'openai', 'fireworks', 'openai-compatible'] as const;
+export type AsrProviderName = (typeof ASR_PROVIDERS)[number];
+
+/** Levels as the deployment guide writes them; `warning` and `critical` are aliases of `warn` and `fatal`. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'critical', 'fatal'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+
+const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+
+// Every property has an explicit type: @EnvVar reads it from decorator metadata to know how to convert the string.
+/**
+ * The raw environment, one property per variable, defaults as initialisers.
+ * Names are the deployment guide's; `toAppConfig` turns this into the grouped, typed AppConfig.
+ */
+export class EnvironmentVariables {
+  // --- api
+  @EnvVar({ group: 'api', description: 'Address the HTTP server binds to.' })
+  @IsString()
+  @IsNotEmpty()
+  API_HOST: string = '0.0.0.0';
+
+  @EnvVar({ group: 'api', description: 'TCP port the HTTP and WebSocket server listens on.' })
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  API_PORT: number = 8000;
+
+  @EnvVar({ group: 'api', description: 'Worker processes sharing the port (see docs/operations.md).' })
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  API_WORKERS: number = 1;
+
+  @EnvVar({ group: 'api', description: 'Debug logs and error details in responses. Never in production.' })
+  @IsBoolean()
+  API_DEBUG: boolean = false;
+
+  @EnvVar({ group: 'api', description: 'Restart the server when its built files change (same as `serve --reload`).' })
+  @IsBoolean()
+  API_RELOAD: boolean = false;
+
+  @EnvVar({ group: 'api', description: 'Serve Swagger UI at /docs and the OpenAPI document at /docs-json.' })
+  @IsBoolean()
+  ENABLE_DOCS: boolean = true;
+
+  @EnvVar({ group: 'api', description: 'Seconds in-flight requests get to finish after SIGTERM/SIGINT.' })
+  @IsNumber()
+  @Min(0)
+  @Max(3600)
+  SHUTDOWN_GRACE_S: number = 30;
+
+  @EnvVar({
+    group: 'api',
+    description: 'Seconds to keep serving with readiness 503 after SIGTERM, so load balancers stop routing first.',
+  })
+  @IsNumber()
+  @Min(0)
+  @Max(300)
+  SHUTDOWN_DRAIN_S: number = 0;
+
+  // --- logging
+  @EnvVar({ group: 'logging', description: 'trace, debug, info, warning, error or critical (any case).', lowercase: true })
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: string = 'info';
+
+  @EnvVar({ group: 'logging', description: '`json` (one object per line) or `pretty` (for a terminal).', lowercase: true })
+  @IsIn(LOG_FORMATS)
+  LOG_FORMAT: string = 'json';
+
+  // --- asr
+  @EnvVar({ group: 'asr', description: 'ASR engine: local (embedded, offline), openai, fireworks or openai-compatible.', lowercase: true })
+  @IsIn(ASR_PROVIDERS)
+  ASR_PROVIDER: string = 'local';
+
+  @EnvVar({ group: 'asr', description: 'OpenAI API key; required when ASR_PROVIDER=openai.', secret: true })
+  @ValidateIf((env: EnvironmentVariables) => env.ASR_PROVIDER === 'openai')
+  @IsNotEmpty({ message: 'is required when ASR_PROVIDER=openai' })
+  @IsString()
+  OPENAI_API_KEY?: string;
+
+  @EnvVar({ group: 'asr', description: 'Base URL of the OpenAI API.' })
+  @IsUrl(URL_OPTIONS)
+  OPENAI_BASE_URL: string = 'https://api.openai.com/v1';
+
+  @EnvVar({ group: 'asr', description: 'OpenAI transcription model.' })
+  @IsString()
+  @IsNotEmpty()
+  OPENAI_MODEL: string = 'whisper-1';
+
+  @EnvVar({ group: 'asr', description: 'Fireworks API key; required when ASR_PROVIDER=fireworks.', secret: true })
+  @ValidateIf((env: EnvironmentVariables) => env.ASR_PROVIDER === 'fireworks')
+  @IsNotEmpty({ message: 'is required when ASR_PROVIDER=fireworks' })
+  @IsString()
+  FIREWORKS_API_KEY?: string;
+
+  @EnvVar({ group: 'asr', description: "Base URL of Fireworks' OpenAI-compatible audio API." })
+  @IsUrl(URL_OPTIONS)
+  FIREWORKS_BASE_URL: string = 'https://audio-prod.us-virginia-1.direct.fireworks.ai/v1';
+
+  @EnvVar({ group: 'asr', description: 'Fireworks transcription model.' })
+  @IsString()
+  @IsNotEmpty()
+  FIREWORKS_MODEL: string = 'whisper-v3';
+
+  @EnvVar({
+    group: 'asr',
+    description: 'Base URL (ending in /v1) of an OpenAI-compatible server; required when ASR_PROVIDER=openai-compatible.',
+  })
+  @ValidateIf((env: EnvironmentVariables) => env.ASR_PROVIDER === 'openai-compatible' || env.ASR_BASE_URL !== undefined)
+  @IsNotEmpty({ message: 'is required when ASR_PROVIDER=openai-compatible' })
+  @IsUrl(URL_OPTIONS)
+  ASR_BASE_URL?: string;
+
+  @EnvVar({ group: 'asr', description: 'API key for ASR_BASE_URL, if that server wants one.', secret: true })
+  @IsOptional()
+  @IsString()
+  ASR_API_KEY?: string;
+
+  @EnvVar({ group: 'asr', description: 'Model name sent to ASR_BASE_URL.' })
+  @IsString()
+  @IsNotEmpty()
+  ASR_MODEL: string = 'whisper-1';
+
+  @EnvVar({ group: 'asr', description: 'Seconds one request to a remote provider may take.' })
+  @IsNumber()
+  @Min(1)
+  @Max(3600)
+  ASR_TIMEOUT_S: number = 120;
+
+  @EnvVar({ group: 'asr', description: 'Retries of a remote provider call on connect errors, 429 and 502/503/504.' })
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  ASR_MAX_RETRIES: number = 2;
+
+  // --- vad
+  @EnvVar({ group: 'vad', description: 'Speech probability (0–1) at which an utterance starts.' })
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  VAD_THRESHOLD: number = 0.5;
+
+  // --- streaming
+  @EnvVar({ group: 'streaming', description: 'Concurrent WebSocket streaming sessions; more are refused.' })
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  STREAMING_MAX_CLIENTS: number = 100;
+
+  @EnvVar({ group: 'streaming', description: 'Seconds of audio between partial transcripts of a growing utterance.' })
+  @IsNumber()
+  @Min(0.1)
+  @Max(30)
+  AUDIO_CHUNK_DURATION: number = 1;
+
+  @EnvVar({ group: 'streaming', description: 'Longest utterance in seconds; a longer one is cut and finalised.' })
+  @IsNumber()
+  @Min(1)
+  @Max(600)
+  AUDIO_MAX_DURATION: number = 30;
+
+  @EnvVar({ group: 'streaming', description: 'Seconds of recent audio kept per stream so an utterance start is not clipped.' })
+  @IsNumber()
+  @Min(0)
+  @Max(30)
+  AUDIO_LOOKBACK_DURATION: number = 1;
+
+  // --- storage
+  @EnvVar({ group: 'storage', description: 'Directory for stored audio (recordings, job inputs).' })
+  @IsString()
+  @IsNotEmpty()
+  AUDIO_STORAGE_PATH: string = './data/audio';
+
+  @EnvVar({ group: 'storage', description: 'When set, logs are also appended to asr-api-service.log here.' })
+  @IsOptional()
+  @IsString()
+  LOG_STORAGE_PATH?: string;
+
+  @EnvVar({ group: 'storage', description: 'Directory for temporary files; stale ones are removed at start.' })
+  @IsString()
+  @IsNotEmpty()
+  TEMP_STORAGE_PATH: string = './data/tmp';
+
+  @EnvVar({ group: 'storage', description: 'Files in TEMP_STORAGE_PATH older than this many seconds are stale.' })
+  @IsInt()
+  @Min(60)
+  TEMP_FILE_MAX_AGE_S: number = 3600;
+
+  @EnvVar({ group: 'storage', description: 'Free disk space (MB) below which readiness reports storage as degraded.' })
+  @IsInt()
+  @Min(0)
+  STORAGE_MIN_FREE_MB: number = 512;
+
+  // --- security
+  @EnvVar({ group: 'security', description: 'Key that signs tokens; use 32+ random characters.', secret: true })
+  @IsOptional()
+  @IsString()
+  SECRET_KEY?: string;
+}
