@@ -3,7 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@asr/config';
-import { HttpMetrics, REQUEST_ID_HEADER, requestIdFor } from '@asr/observability';
+import { HttpMetrics, REQUEST_ID_HEADER, requestIdFor, ShutdownState } from '@asr/observability';
 import { buildOpenApiDocument } from './openapi';
 import { PACKAGE_VERSION } from './package-info';
 
@@ -23,9 +23,16 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   const config = app.get(AppConfig);
   const fastify = app.getHttpAdapter().getInstance();
 
+  const shutdown = app.get(ShutdownState);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
+  });
+  // Once shutdown begins, keep-alive clients are told to reconnect elsewhere after their current response;
+  // otherwise the listener's close would wait on their idle sockets until SHUTDOWN_GRACE_S runs out.
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (shutdown.active) void reply.header('connection', 'close');
+    done(null, payload);
   });
   app.get(HttpMetrics).attach(fastify);
 

@@ -24,8 +24,10 @@ export async function shutDown(app: NestFastifyApplication, signal: NodeJS.Signa
   const timer = sleep(graceMs, 'forced' as const, { ref: false });
   const outcome = await Promise.race([app.close().then(() => 'clean' as const), timer]);
   if (outcome === 'forced') {
-    logger.warn(`in-flight work did not finish within SHUTDOWN_GRACE_S=${config.api.shutdownGraceS}s; closing connections`);
-    app.getHttpAdapter().getHttpServer().closeAllConnections();
+    logger.warn(
+      `in-flight work did not finish within SHUTDOWN_GRACE_S=${config.api.shutdownGraceS}s; closing connections`,
+    );
+    app.getHttpServer().closeAllConnections();
   } else {
     logger.log('shutdown complete');
   }

@@ -29,13 +29,19 @@ export async function checkProviderConnection(config: AppConfig, timeoutMs = 10_
     const hasModel = ids.includes(remote.model);
     return hasModel || ids.length === 0
       ? { verdict: 'ok', message: `${target}: key accepted (${ids.length} models listed)` }
-      : { verdict: 'warning', message: `${target}: key accepted, but model "${remote.model}" is not among ${ids.length} listed models` };
+      : {
+          verdict: 'warning',
+          message: `${target}: key accepted, but model "${remote.model}" is not among ${ids.length} listed models`,
+        };
   } catch (error) {
     if (error instanceof OpenAI.AuthenticationError || error instanceof OpenAI.PermissionDeniedError) {
       return { verdict: 'failed', message: `${target}: the API key was rejected (HTTP ${error.status})` };
     }
     if (error instanceof OpenAI.NotFoundError) {
-      return { verdict: 'warning', message: `${target}: reachable, key not rejected, but it serves no /models to confirm it` };
+      return {
+        verdict: 'warning',
+        message: `${target}: reachable, key not rejected, but it serves no /models to confirm it`,
+      };
     }
     if (error instanceof OpenAI.APIConnectionTimeoutError) {
       return { verdict: 'failed', message: `${target}: no answer within ${timeoutMs / 1000}s` };

@@ -1,15 +1,17 @@
 import { envVarDefinitions } from './env-var.decorator';
 import { EnvironmentVariables } from './environment-variables';
 
-function defaultOf(name: string): unknown {
-  return (new EnvironmentVariables() as unknown as Record<string, unknown>)[name];
+/** A variable's default as written in .env, or undefined when it has none. */
+function defaultOf(name: string): string | undefined {
+  const value = (new EnvironmentVariables() as unknown as Record<string, string | number | boolean | undefined>)[name];
+  return value === undefined ? undefined : String(value);
 }
 
 /** The README's configuration table, generated from the schema so the two cannot drift (a test compares them). */
 export function renderConfigTable(): string {
   const rows = envVarDefinitions().map((d) => {
     const value = defaultOf(d.name);
-    const shown = value === undefined ? '' : `\`${String(value)}\``;
+    const shown = value === undefined ? '' : `\`${value}\``;
     return `| \`${d.name}\` | ${d.group} | ${shown} | ${d.description.replace(/\|/g, '\\|')} |`;
   });
   return ['| Variable | Group | Default | Meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
@@ -29,7 +31,7 @@ export function renderEnvExample(): string {
       lines.push('', `# --- ${group}`);
     }
     const value = defaultOf(d.name);
-    lines.push(`# ${d.description}`, `# ${d.name}=${value === undefined ? '' : String(value)}`);
+    lines.push(`# ${d.description}`, `# ${d.name}=${value ?? ''}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -1,4 +1,16 @@
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, Max, Min, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 import { EnvVar } from './env-var.decorator';
 
 export const ASR_PROVIDERS = ['local', 'openai', 'fireworks', 'openai-compatible'] as const;
@@ -28,7 +40,10 @@ export class EnvironmentVariables {
   @Max(65535)
   API_PORT: number = 8000;
 
-  @EnvVar({ group: 'api', description: 'Worker processes sharing the port (see docs/operations.md).' })
+  @EnvVar({
+    group: 'api',
+    description: 'Worker processes sharing the port. Not yet honoured: above 1, the server warns and runs one process.',
+  })
   @IsInt()
   @Min(1)
   @Max(64)
@@ -62,16 +77,28 @@ export class EnvironmentVariables {
   SHUTDOWN_DRAIN_S: number = 0;
 
   // --- logging
-  @EnvVar({ group: 'logging', description: 'trace, debug, info, warning, error or critical (any case).', lowercase: true })
+  @EnvVar({
+    group: 'logging',
+    description: 'trace, debug, info, warning, error or critical (any case).',
+    lowercase: true,
+  })
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: string = 'info';
 
-  @EnvVar({ group: 'logging', description: '`json` (one object per line) or `pretty` (for a terminal).', lowercase: true })
+  @EnvVar({
+    group: 'logging',
+    description: '`json` (one object per line) or `pretty` (for a terminal).',
+    lowercase: true,
+  })
   @IsIn(LOG_FORMATS)
   LOG_FORMAT: string = 'json';
 
   // --- asr
-  @EnvVar({ group: 'asr', description: 'ASR engine: local (embedded, offline), openai, fireworks or openai-compatible.', lowercase: true })
+  @EnvVar({
+    group: 'asr',
+    description: 'ASR engine: local (embedded, offline), openai, fireworks or openai-compatible.',
+    lowercase: true,
+  })
   @IsIn(ASR_PROVIDERS)
   ASR_PROVIDER: string = 'local';
 
@@ -107,7 +134,8 @@ export class EnvironmentVariables {
 
   @EnvVar({
     group: 'asr',
-    description: 'Base URL (ending in /v1) of an OpenAI-compatible server; required when ASR_PROVIDER=openai-compatible.',
+    description:
+      'Base URL (ending in /v1) of an OpenAI-compatible server; required when ASR_PROVIDER=openai-compatible.',
   })
   @ValidateIf((env: EnvironmentVariables) => env.ASR_PROVIDER === 'openai-compatible' || env.ASR_BASE_URL !== undefined)
   @IsNotEmpty({ message: 'is required when ASR_PROVIDER=openai-compatible' })
@@ -162,7 +190,10 @@ export class EnvironmentVariables {
   @Max(600)
   AUDIO_MAX_DURATION: number = 30;
 
-  @EnvVar({ group: 'streaming', description: 'Seconds of recent audio kept per stream so an utterance start is not clipped.' })
+  @EnvVar({
+    group: 'streaming',
+    description: 'Seconds of recent audio kept per stream so an utterance start is not clipped.',
+  })
   @IsNumber()
   @Min(0)
   @Max(30)

@@ -80,7 +80,8 @@ function toProblems(errors: ValidationError[], raw: Record<string, string>): Con
     const rawValue = raw[error.property] ?? (error.value as unknown);
     const constraints = error.constraints ?? {};
     // A missing required value: "is required when …" says it all; "must be a string" would only add noise.
-    const relevant = rawValue === undefined && constraints.isNotEmpty ? { isNotEmpty: constraints.isNotEmpty } : constraints;
+    const relevant =
+      rawValue === undefined && constraints.isNotEmpty ? { isNotEmpty: constraints.isNotEmpty } : constraints;
     // class-validator lists the rules bottom-up; the README and the code read them top-down.
     const rules = Object.values(relevant)
       .reverse()
@@ -102,6 +103,12 @@ function warningsFor(env: EnvironmentVariables): ConfigProblem[] {
   }
   if (env.API_RELOAD) {
     warnings.push({ variable: 'API_RELOAD', message: 'true restarts on file changes; meant for development only' });
+  }
+  if (env.API_WORKERS > 1) {
+    warnings.push({
+      variable: 'API_WORKERS',
+      message: `${env.API_WORKERS} requested, but multi-process serving is not built yet: one process serves`,
+    });
   }
   if (env.SECRET_KEY !== undefined && env.SECRET_KEY.length < 32) {
     warnings.push({ variable: 'SECRET_KEY', message: 'is shorter than 32 characters; use a long random value' });

@@ -32,7 +32,10 @@ export class StorageHealth implements HealthContributor {
         unwritable.push(directory);
       }
     }
-    const details = { freeMb: Number.isFinite(freeMb) ? Math.floor(freeMb) : null, minFreeMb: this.config.storage.minFreeMb };
+    const details = {
+      freeMb: Number.isFinite(freeMb) ? Math.floor(freeMb) : null,
+      minFreeMb: this.config.storage.minFreeMb,
+    };
     if (unwritable.length > 0) {
       return { status: 'down', message: `not writable: ${unwritable.join(', ')}`, ...details };
     }

@@ -1,7 +1,14 @@
 import { HttpException, Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '@asr/config';
-import { ApiError, type ApiErrorBody, codeForStatus, isOpenAiRoute, type OpenAiErrorBody, openAiErrorType } from './api-error';
+import {
+  ApiError,
+  type ApiErrorBody,
+  codeForStatus,
+  isOpenAiRoute,
+  type OpenAiErrorBody,
+  openAiErrorType,
+} from './api-error';
 
 interface ErrorReply {
   status: number;
@@ -42,11 +49,18 @@ export class ErrorResponder {
     }
     if (error instanceof HttpException) {
       const status = error.getStatus();
-      const code = status === 400 && Array.isArray((error.getResponse() as { message?: unknown }).message) ? 'validation_failed' : codeForStatus(status);
+      const code =
+        status === 400 && Array.isArray((error.getResponse() as { message?: unknown }).message)
+          ? 'validation_failed'
+          : codeForStatus(status);
       return { status, code, message: messageOf(error), headers: {} };
     }
     const fastifyError = error as FastifyLikeError;
-    if (typeof fastifyError?.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    if (
+      typeof fastifyError?.statusCode === 'number' &&
+      fastifyError.statusCode >= 400 &&
+      fastifyError.statusCode < 500
+    ) {
       const status = fastifyError.statusCode;
       return { status, code: codeForStatus(status), message: fastifyError.message ?? 'Bad request', headers: {} };
     }
@@ -55,7 +69,8 @@ export class ErrorResponder {
       code: 'internal_error',
       message: 'Internal server error; quote the request id when reporting it.',
       headers: {},
-      detail: this.config.api.debug && error instanceof Error ? { error: error.message, stack: error.stack } : undefined,
+      detail:
+        this.config.api.debug && error instanceof Error ? { error: error.message, stack: error.stack } : undefined,
     };
   }
 

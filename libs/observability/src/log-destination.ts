@@ -9,7 +9,11 @@ export const LOG_DESTINATION = Symbol('asr:log-destination');
 @Global()
 @Module({
   providers: [
-    { provide: LOG_DESTINATION, inject: [AppConfig], useFactory: (config: AppConfig): DestinationStream => logDestination(config) },
+    {
+      provide: LOG_DESTINATION,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): DestinationStream => logDestination(config),
+    },
   ],
   exports: [LOG_DESTINATION],
 })

@@ -41,13 +41,21 @@ export function logDestination(config: AppConfig): DestinationStream {
       : pino.destination({ fd: 1, sync: true });
   const streams: StreamEntry[] = [{ level, stream: stdout }];
   if (config.logging.storagePath) {
-    const file = pino.destination({ dest: join(config.logging.storagePath, LOG_FILE_NAME), append: true, mkdir: true, sync: false });
+    const file = pino.destination({
+      dest: join(config.logging.storagePath, LOG_FILE_NAME),
+      append: true,
+      mkdir: true,
+      sync: true,
+    });
     streams.push({ level, stream: file });
   }
   return pino.multistream(streams);
 }
 
-export function createRootLogger(config: AppConfig, destination: DestinationStream = logDestination(config)): pino.Logger {
+export function createRootLogger(
+  config: AppConfig,
+  destination: DestinationStream = logDestination(config),
+): pino.Logger {
   return pino(
     {
       level: config.logging.level,
@@ -73,7 +81,8 @@ export function loggerParams(config: AppConfig, destination?: DestinationStream)
       customAttributeKeys: { reqId: 'requestId' },
       autoLogging: { ignore: (req: RequestWithOriginalUrl) => UNLOGGED_PATHS.test(req.originalUrl ?? req.url ?? '') },
       serializers: { req: requestSerializer, res: responseSerializer },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
     },
   };
 }

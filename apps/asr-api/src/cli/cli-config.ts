@@ -10,7 +10,10 @@ export function loadCliConfig(overrides: RawEnvironment = {}): ConfigResult {
     const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
     return loadConfig({ ...readEnvironment(), ...defined });
   } catch (error) {
-    return { ok: false, errors: [{ variable: 'ENV_FILE', message: error instanceof Error ? error.message : String(error) }] };
+    return {
+      ok: false,
+      errors: [{ variable: 'ENV_FILE', message: error instanceof Error ? error.message : String(error) }],
+    };
   }
 }
 

@@ -26,7 +26,8 @@ export function initCommand(cwd: string = process.cwd()): number {
   if (missing.length === 0) {
     console.log('system packages: all present');
   } else {
-    for (const requirement of missing) console.log(`missing: ${requirement.name} (needed for ${requirement.neededFor})`);
+    for (const requirement of missing)
+      console.log(`missing: ${requirement.name} (needed for ${requirement.neededFor})`);
     console.log(`install them with: ${SETUP_COMMAND}`);
   }
   return EXIT_OK;

@@ -22,7 +22,11 @@ function sharedLibraryPresent(soname: string): boolean {
 /** What the service needs from the operating system; `asr-api init` reports the missing ones. */
 export function checkSystemRequirements(): Requirement[] {
   return [
-    { name: 'ffmpeg', present: commandRuns('ffmpeg', ['-version']), neededFor: 'decoding mp3, ogg, m4a, webm and flac uploads' },
+    {
+      name: 'ffmpeg',
+      present: commandRuns('ffmpeg', ['-version']),
+      neededFor: 'decoding mp3, ogg, m4a, webm and flac uploads',
+    },
     {
       name: 'libpocketsphinx3',
       present: sharedLibraryPresent('libpocketsphinx.so.3'),

@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestApp, type TestApp } from './support/test-app';
+import { childEnv, REPO_ROOT } from './support/processes';
+
+const MARKER = '<!-- readme-example -->';
+
+/** The shell blocks marked as runnable in the README: the ones that need nothing beyond localhost. */
+function readmeExamples(): string[] {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  return readme
+    .split(MARKER)
+    .slice(1)
+    .map((part) => /^\s*```sh\n([\s\S]*?)```/.exec(part)?.[1] ?? '');
+}
+
+function runShell(script: string, cwd: string): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    // node_modules/.bin on PATH, as inside `npm test`, so `npx asr-api` finds the built CLI without a network.
+    const env = childEnv({ PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:/usr/local/bin:/usr/bin:/bin` });
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd, env });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (status) => resolve({ status, output }));
+  });
+}
+
+describe('README examples', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('has runnable examples', () => {
+    expect(readmeExamples().length).toBeGreaterThan(0);
+    expect(readmeExamples().every((block) => block.trim().length > 0)).toBe(true);
+  });
+
+  it('runs every marked example against a listening service', async () => {
+    for (const block of readmeExamples()) {
+      const script = block.replaceAll('http://localhost:8000', t.url);
+      const { status, output } = await runShell(script, REPO_ROOT);
+      if (status !== 0) throw new Error(`README example failed (exit ${status}):\n${block}\n--- output ---\n${output}`);
+      expect(output).toContain('"status":"ok"');
+      expect(output).toContain('"requestId":"my-trace-1"');
+      expect(output).toContain('configuration is valid');
+    }
+  });
+});

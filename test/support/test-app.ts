@@ -1,0 +1,53 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ModuleMetadata } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { type AppConfig, loadConfigOrThrow, type RawEnvironment } from '@asr/config';
+import { LOG_DESTINATION } from '@asr/observability';
+import { AppModule } from '../../apps/asr-api/src/app.module';
+import { configureApp, createHttpAdapter } from '../../apps/asr-api/src/bootstrap';
+import { type LogCapture, logStream, newLogCapture } from './log-capture';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  /** http://127.0.0.1:<ephemeral port> */
+  url: string;
+  logs: LogCapture;
+  /** Scratch directory holding this app's storage paths. */
+  dir: string;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: RawEnvironment;
+  /** Extra modules (test-only controllers) composed beside the real app. */
+  imports?: ModuleMetadata['imports'];
+}
+
+/** Builds a test configuration from defaults, with storage in a fresh temp directory and the given overrides. */
+export function testConfig(env: RawEnvironment = {}, dir = mkdtempSync(join(tmpdir(), 'asr-test-'))): AppConfig {
+  return loadConfigOrThrow(
+    { AUDIO_STORAGE_PATH: join(dir, 'audio'), TEMP_STORAGE_PATH: join(dir, 'tmp'), LOG_LEVEL: 'info', ...env },
+    dir,
+  );
+}
+
+/** The real app, listening on an ephemeral port on 127.0.0.1, its logs captured. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'asr-test-'));
+  const config = testConfig(options.env, dir);
+  const logs = newLogCapture();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config), ...(options.imports ?? [])] })
+    .overrideProvider(LOG_DESTINATION)
+    .useValue(logStream)
+    .compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { bufferLogs: true });
+  await configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
+  return { app, config, url: `http://127.0.0.1:${address.port}`, logs, dir, close: () => app.close() };
+}
