@@ -19,7 +19,8 @@ function runShell(script: string, cwd: string): Promise<{ status: number | null;
   return new Promise((resolve) => {
     // node_modules/.bin on PATH, as inside `npm test`, so `npx asr-api` finds the built CLI without a network.
     const env = childEnv({ PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:/usr/local/bin:/usr/bin:/bin` });
-    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd, env });
+    // stdin from /dev/null: with a socket there, bash takes itself for a remote shell and sources bashrc.
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
