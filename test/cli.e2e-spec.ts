@@ -25,7 +25,7 @@ describe('asr-api CLI', () => {
       expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(readFileSync(join(REPO_ROOT, '.env.example'), 'utf8'));
       expect(existsSync(join(dir, 'data', 'audio'))).toBe(true);
       expect(existsSync(join(dir, 'data', 'tmp'))).toBe(true);
-      expect(first.stdout).toMatch(/system packages: all present|install them with: sudo scripts\/setup-system.sh/);
+      expect(first.stdout).toMatch(/system packages: all present|install them with: \/.*\/scripts\/setup-system.sh/);
 
       writeFileSync(join(dir, '.env'), 'API_PORT=9123\nTEMP_STORAGE_PATH=./scratch # edited\n');
       const second = await runCli(['init'], { cwd: dir });

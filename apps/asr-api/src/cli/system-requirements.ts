@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-info';
 
 export interface Requirement {
   name: string;
@@ -7,7 +9,8 @@ export interface Requirement {
   neededFor: string;
 }
 
-export const SETUP_COMMAND = 'sudo scripts/setup-system.sh';
+/** Installs what is missing (through sudo when not root); the same script the README, CI and Dockerfile use. */
+export const SETUP_COMMAND = join(PACKAGE_ROOT, 'scripts', 'setup-system.sh');
 
 function commandRuns(command: string, args: string[]): boolean {
   const result = spawnSync(command, args, { stdio: 'ignore', timeout: 5000 });
