@@ -30,7 +30,14 @@ export interface TestAppOptions {
 /** Builds a test configuration from defaults, with storage in a fresh temp directory and the given overrides. */
 export function testConfig(env: RawEnvironment = {}, dir = mkdtempSync(join(tmpdir(), 'asr-test-'))): AppConfig {
   return loadConfigOrThrow(
-    { AUDIO_STORAGE_PATH: join(dir, 'audio'), TEMP_STORAGE_PATH: join(dir, 'tmp'), LOG_LEVEL: 'info', ...env },
+    {
+      AUDIO_STORAGE_PATH: join(dir, 'audio'),
+      TEMP_STORAGE_PATH: join(dir, 'tmp'),
+      LOG_LEVEL: 'info',
+      // One decoder (~90 MiB) per test app unless a test asks for more.
+      LOCAL_ASR_CONCURRENCY: '1',
+      ...env,
+    },
     dir,
   );
 }

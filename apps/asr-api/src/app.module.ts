@@ -1,9 +1,11 @@
 import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AsrProviderModule } from '@asr/asr';
 import { AudioModule } from '@asr/audio';
 import { type AppConfig, ConfigModule } from '@asr/config';
 import { HealthModule } from '@asr/health';
 import { AllExceptionsFilter, ObservabilityModule } from '@asr/observability';
+import { TranscriptionModule } from '@asr/transcription';
 
 /** Composition only: which modules make up the service. */
 @Module({})
@@ -12,7 +14,14 @@ export class AppModule {
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule, AudioModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule,
+        AudioModule,
+        AsrProviderModule,
+        TranscriptionModule,
+        HealthModule,
+      ],
       providers: [
         { provide: APP_FILTER, useExisting: AllExceptionsFilter },
         {

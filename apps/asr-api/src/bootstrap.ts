@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@asr/config';
 import { HttpMetrics, REQUEST_ID_HEADER, requestIdFor, ShutdownState } from '@asr/observability';
 import { buildOpenApiDocument } from './openapi';
+import { registerUploads } from './uploads';
 import { PACKAGE_VERSION } from './package-info';
 
 export function createHttpAdapter(): FastifyAdapter {
@@ -35,6 +36,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
     done(null, payload);
   });
   app.get(HttpMetrics).attach(fastify);
+  await registerUploads(app, config);
 
   if (config.api.docsEnabled) {
     const document = buildOpenApiDocument(app, PACKAGE_VERSION);

@@ -1,2 +1,10 @@
+export { AsrError, type AsrErrorCode } from './asr-error';
+export { AsrMetrics } from './asr-metrics';
+export { type AsrCapabilities, AsrProvider, type TranscribeOptions } from './asr-provider';
+export { createAsrProvider } from './asr-provider.factory';
+export { AsrProviderModule } from './asr.module';
+export { loadPocketSphinx, type PocketSphinxLibrary } from './local/pocketsphinx-binding';
+export { LOCAL_MODEL, LocalPocketSphinxProvider } from './local/local-provider';
 export { checkProviderConnection, type ConnectionReport, type ConnectionVerdict } from './provider-connection';
 export { remoteProviderSettings } from './remote-provider-settings';
+export type { ChunkTranscript, Transcript, TranscriptSegment, TranscriptWord } from './transcript';

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { AsrProviderName, EnvironmentVariables } from './environment-variables';
 
@@ -26,6 +27,12 @@ export abstract class AppConfig {
     shutdownDrainS: number;
   };
   abstract readonly logging: { level: LogLevel; format: LogFormat; storagePath: string | undefined };
+  abstract readonly audio: {
+    maxUploadBytes: number;
+    maxUploadDurationS: number;
+    ffmpegPath: string;
+    ffmpegTimeoutS: number;
+  };
   abstract readonly asr: {
     provider: AsrProviderName;
     openai: RemoteProviderConfig;
@@ -33,6 +40,8 @@ export abstract class AppConfig {
     compatible: RemoteProviderConfig;
     timeoutS: number;
     maxRetries: number;
+    concurrency: number;
+    local: { concurrency: number; queue: number; hmmPath: string; lmPath: string; dictPath: string };
   };
   abstract readonly vad: { threshold: number };
   abstract readonly streaming: {
@@ -77,6 +86,12 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       format: env.LOG_FORMAT as LogFormat,
       storagePath: env.LOG_STORAGE_PATH ? path(env.LOG_STORAGE_PATH) : undefined,
     },
+    audio: {
+      maxUploadBytes: env.MAX_UPLOAD_BYTES,
+      maxUploadDurationS: env.MAX_UPLOAD_DURATION_S,
+      ffmpegPath: env.FFMPEG_PATH,
+      ffmpegTimeoutS: env.FFMPEG_TIMEOUT_S,
+    },
     asr: {
       provider: env.ASR_PROVIDER as AsrProviderName,
       openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, model: env.OPENAI_MODEL },
@@ -84,6 +99,14 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       compatible: { apiKey: env.ASR_API_KEY, baseUrl: env.ASR_BASE_URL ?? '', model: env.ASR_MODEL },
       timeoutS: env.ASR_TIMEOUT_S,
       maxRetries: env.ASR_MAX_RETRIES,
+      concurrency: env.ASR_CONCURRENCY,
+      local: {
+        concurrency: env.LOCAL_ASR_CONCURRENCY || availableParallelism(),
+        queue: env.LOCAL_ASR_QUEUE,
+        hmmPath: path(env.POCKETSPHINX_HMM),
+        lmPath: path(env.POCKETSPHINX_LM),
+        dictPath: path(env.POCKETSPHINX_DICT),
+      },
     },
     vad: { threshold: env.VAD_THRESHOLD },
     streaming: {

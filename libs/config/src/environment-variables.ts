@@ -93,6 +93,35 @@ export class EnvironmentVariables {
   @IsIn(LOG_FORMATS)
   LOG_FORMAT: string = 'json';
 
+  // --- audio
+  @EnvVar({
+    group: 'audio',
+    description: 'Largest upload in bytes; larger ones get 413 (refused from Content-Length when sent).',
+  })
+  @IsInt()
+  @Min(1024)
+  MAX_UPLOAD_BYTES: number = 104_857_600;
+
+  @EnvVar({ group: 'audio', description: 'Longest audio in seconds one upload may hold; longer ones get 413.' })
+  @IsNumber()
+  @Min(1)
+  @Max(86_400)
+  MAX_UPLOAD_DURATION_S: number = 14_400;
+
+  @EnvVar({
+    group: 'audio',
+    description: 'The ffmpeg executable that decodes non-WAV uploads (name on PATH or a path).',
+  })
+  @IsString()
+  @IsNotEmpty()
+  FFMPEG_PATH: string = 'ffmpeg';
+
+  @EnvVar({ group: 'audio', description: 'Seconds one ffmpeg decode may run before it is stopped.' })
+  @IsNumber()
+  @Min(1)
+  @Max(86_400)
+  FFMPEG_TIMEOUT_S: number = 900;
+
   // --- asr
   @EnvVar({
     group: 'asr',
@@ -163,6 +192,45 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(10)
   ASR_MAX_RETRIES: number = 2;
+
+  @EnvVar({ group: 'asr', description: 'Most requests in flight to a remote provider at once; more wait their turn.' })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  ASR_CONCURRENCY: number = 8;
+
+  @EnvVar({
+    group: 'asr',
+    description: 'Embedded engine: parallel decoders (about 90 MiB each); 0 means one per CPU core.',
+  })
+  @IsInt()
+  @Min(0)
+  @Max(256)
+  LOCAL_ASR_CONCURRENCY: number = 0;
+
+  @EnvVar({
+    group: 'asr',
+    description: 'Embedded engine: chunks that may wait for a decoder; beyond that requests get 503.',
+  })
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  LOCAL_ASR_QUEUE: number = 64;
+
+  @EnvVar({ group: 'asr', description: 'Embedded engine: acoustic model directory.' })
+  @IsString()
+  @IsNotEmpty()
+  POCKETSPHINX_HMM: string = '/usr/share/pocketsphinx/model/en-us/en-us';
+
+  @EnvVar({ group: 'asr', description: 'Embedded engine: language model file.' })
+  @IsString()
+  @IsNotEmpty()
+  POCKETSPHINX_LM: string = '/usr/share/pocketsphinx/model/en-us/en-us.lm.bin';
+
+  @EnvVar({ group: 'asr', description: 'Embedded engine: pronunciation dictionary.' })
+  @IsString()
+  @IsNotEmpty()
+  POCKETSPHINX_DICT: string = '/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict';
 
   // --- vad
   @EnvVar({ group: 'vad', description: 'Speech probability (0–1) at which an utterance starts.' })

@@ -1,0 +1,137 @@
+import { Logger } from '@nestjs/common';
+import type { AppConfig } from '@asr/config';
+import { float32ToInt16 } from '@asr/audio';
+import type { ComponentHealth } from '@asr/observability';
+import { AsrError } from '../asr-error';
+import { type AsrCapabilities, AsrProvider, type TranscribeOptions } from '../asr-provider';
+import { SlotPool, withSlot } from '../slot-pool';
+import type { ChunkTranscript, TranscriptWord } from '../transcript';
+import { loadPocketSphinx, type PocketSphinxLibrary } from './pocketsphinx-binding';
+import { wordsToSegments } from './word-segments';
+
+const FRAMES_PER_SECOND = 100;
+export const LOCAL_MODEL = 'pocketsphinx-en-us';
+
+/** Fillers and markers the engine emits that are not words. */
+function isWord(token: string): boolean {
+  return !/^(<s>|<\/s>|<sil>|\[.*\]|\+\+.*\+\+)$/i.test(token);
+}
+
+/** `read(2)` → `read`: the engine marks alternative pronunciations. */
+function spelling(token: string): string {
+  return token.replace(/\(\d+\)$/, '');
+}
+
+/**
+ * The embedded engine: PocketSphinx (Debian's libpocketsphinx3 and en-us model) through koffi. A pool of
+ * decoders, one chunk each at a time; models load in the background after start, readiness waits for them.
+ * A cancelled request frees its decoder when the chunk in progress ends (at most maxChunkSeconds of audio).
+ */
+export class LocalPocketSphinxProvider extends AsrProvider {
+  readonly name = 'local' as const;
+  readonly defaultModel = LOCAL_MODEL;
+  readonly capabilities: AsrCapabilities = {
+    streamingPartials: true,
+    wordTimestamps: true,
+    languages: ['en'],
+    honoredFields: ['language', 'timestamp_granularities'],
+    ignoredFields: ['model', 'prompt', 'temperature'],
+    maxRequestBytes: null,
+    maxChunkSeconds: 20,
+  };
+
+  private readonly logger = new Logger('ASR');
+  private readonly pool: SlotPool<unknown>;
+  private library: PocketSphinxLibrary | undefined;
+  private loaded = 0;
+  private loadError: string | undefined;
+  private closed = false;
+
+  constructor(private readonly settings: AppConfig['asr']['local']) {
+    super();
+    this.pool = new SlotPool(settings.queue);
+  }
+
+  /** Loads the decoders one after another, off the event loop; transcriptions can start with the first. */
+  async load(): Promise<void> {
+    const started = Date.now();
+    try {
+      this.library = loadPocketSphinx();
+      for (let i = 0; i < this.settings.concurrency && !this.closed; i += 1) {
+        const decoder = await this.library.init(this.settings.hmmPath, this.settings.lmPath, this.settings.dictPath);
+        if (this.closed) {
+          // Shut down while this one was loading.
+          this.library.free(decoder);
+          break;
+        }
+        this.loaded += 1;
+        this.pool.add(decoder);
+      }
+      this.logger.log(`${this.loaded} PocketSphinx decoder(s) loaded in ${Date.now() - started} ms`);
+    } catch (error) {
+      this.loadError = `${error instanceof Error ? error.message : String(error)}; install the engine with scripts/setup-system.sh`;
+      this.logger.error(`embedded engine failed to load: ${this.loadError}`);
+    }
+  }
+
+  health(): ComponentHealth {
+    if (this.loadError) return { status: 'down', message: this.loadError, provider: this.name };
+    if (this.loaded === 0) return { status: 'down', message: 'loading the speech models', provider: this.name };
+    const details = {
+      provider: this.name,
+      model: LOCAL_MODEL,
+      decoders: this.loaded,
+      busy: this.loaded - this.pool.available,
+      queued: this.pool.waiting,
+    };
+    return this.loaded < this.settings.concurrency
+      ? { status: 'degraded', message: 'still loading decoders', ...details }
+      : { status: 'up', ...details };
+  }
+
+  async transcribe(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript> {
+    if (options.language && !this.capabilities.languages.includes(options.language.toLowerCase())) {
+      throw new AsrError(
+        'unsupported_language',
+        `the embedded engine recognises English only (language "${options.language}"); point ASR_PROVIDER at a multilingual server for other languages`,
+      );
+    }
+    const library = this.library;
+    if (this.loadError || !library) {
+      throw new AsrError(
+        'provider_unavailable',
+        this.loadError ?? 'the speech models are still loading; retry shortly',
+        2,
+      );
+    }
+    return withSlot(this.pool, options.signal, async (decoder) => {
+      // A fresh stream per chunk: noise estimates from another request must not colour this one.
+      library.startStream(decoder);
+      library.startUtterance(decoder);
+      try {
+        if (options.signal?.aborted) throw new AsrError('cancelled', 'the request was cancelled');
+        // The whole chunk in one call: the engine normalises over all of it, as the raw engine does on a file.
+        await library.processRaw(decoder, float32ToInt16(samples), true);
+      } finally {
+        await library.endUtterance(decoder);
+      }
+      const words: TranscriptWord[] = library
+        .segments(decoder)
+        .filter((segment) => isWord(segment.word))
+        .map((segment) => ({
+          word: spelling(segment.word),
+          start: segment.startFrame / FRAMES_PER_SECOND,
+          end: (segment.endFrame + 1) / FRAMES_PER_SECOND,
+          confidence: Math.round(segment.probability * 1000) / 1000,
+        }));
+      const segments = wordsToSegments(words);
+      return { text: segments.map((s) => s.text).join(' '), language: 'en', segments };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const decoder of this.pool.drain()) this.library?.free(decoder);
+    await Promise.resolve();
+  }
+}

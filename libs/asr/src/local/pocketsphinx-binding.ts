@@ -1,0 +1,114 @@
+import koffi from 'koffi';
+
+/** Typed handles on libpocketsphinx.so.3 / libsphinxbase.so.3 (Debian's 5prealpha), loaded through koffi. */
+export interface PocketSphinxLibrary {
+  init(hmm: string, lm: string, dict: string): Promise<unknown>;
+  startStream(decoder: unknown): void;
+  startUtterance(decoder: unknown): void;
+  /**
+   * Runs in a worker thread: the event loop stays free while the engine searches. `fullUtterance` normalises over
+   * the whole block (batch CMN), which is what a complete chunk wants; live audio passes false.
+   */
+  processRaw(decoder: unknown, pcm: Int16Array, fullUtterance: boolean): Promise<void>;
+  endUtterance(decoder: unknown): Promise<void>;
+  hypothesis(decoder: unknown): string;
+  segments(decoder: unknown): { word: string; startFrame: number; endFrame: number; probability: number }[];
+  free(decoder: unknown): void;
+}
+
+type AsyncCallable = { async: (...args: unknown[]) => void };
+
+function callAsync<T>(fn: AsyncCallable, ...args: unknown[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    fn.async(...args, (error: unknown, result: T) =>
+      error ? reject(error instanceof Error ? error : new Error('koffi async call failed')) : resolve(result),
+    );
+  });
+}
+
+/** Loads the shared libraries; throws with the library name when they are missing. */
+export function loadPocketSphinx(): PocketSphinxLibrary {
+  const sphinxbase = koffi.load('libsphinxbase.so.3');
+  const ps = koffi.load('libpocketsphinx.so.3');
+  const psArgs = ps.func('void *ps_args()');
+  const cmdLnInit = sphinxbase.func('void *cmd_ln_init(void *inout, void *defn, int strict, ...)');
+  const cmdLnFree = sphinxbase.func('int cmd_ln_free_r(void *config)');
+  const psInit = ps.func('void *ps_init(void *config)') as unknown as AsyncCallable;
+  const psStartStream = ps.func('int ps_start_stream(void *ps)');
+  const psStartUtt = ps.func('int ps_start_utt(void *ps)');
+  const psProcessRaw = ps.func(
+    'int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)',
+  ) as unknown as AsyncCallable;
+  const psEndUtt = ps.func('int ps_end_utt(void *ps)') as unknown as AsyncCallable;
+  const psGetHyp = ps.func('const char *ps_get_hyp(void *ps, _Out_ int *score)');
+  const psSegIter = ps.func('void *ps_seg_iter(void *ps)');
+  const psSegNext = ps.func('void *ps_seg_next(void *seg)');
+  const psSegWord = ps.func('const char *ps_seg_word(void *seg)');
+  const psSegFrames = ps.func('void ps_seg_frames(void *seg, _Out_ int *sf, _Out_ int *ef)');
+  const psSegProb = ps.func('int ps_seg_prob(void *seg, _Out_ int *ascr, _Out_ int *lscr, _Out_ int *lback)');
+  const psGetLogmath = ps.func('void *ps_get_logmath(void *ps)');
+  const logmathExp = sphinxbase.func('double logmath_exp(void *lmath, int p)');
+  const psFree = ps.func('int ps_free(void *ps)');
+
+  return {
+    async init(hmm, lm, dict) {
+      const config: unknown = cmdLnInit(
+        null,
+        psArgs(),
+        1,
+        'str',
+        '-hmm',
+        'str',
+        hmm,
+        'str',
+        '-lm',
+        'str',
+        lm,
+        'str',
+        '-dict',
+        'str',
+        dict,
+        // The engine's own chatter goes nowhere; failures surface as a null decoder.
+        'str',
+        '-logfn',
+        'str',
+        '/dev/null',
+        'void *',
+        null,
+      );
+      if (!config) throw new Error('cmd_ln_init rejected the model paths');
+      const decoder = await callAsync<unknown>(psInit, config);
+      // ps_init took its own reference on the configuration.
+      cmdLnFree(config);
+      if (!decoder) throw new Error(`ps_init failed for hmm=${hmm} lm=${lm} dict=${dict}`);
+      return decoder;
+    },
+    startStream: (decoder) => void psStartStream(decoder),
+    startUtterance: (decoder) => void psStartUtt(decoder),
+    processRaw: async (decoder, pcm, fullUtterance) => {
+      await callAsync<number>(psProcessRaw, decoder, pcm, pcm.length, 0, fullUtterance ? 1 : 0);
+    },
+    endUtterance: async (decoder) => {
+      await callAsync<number>(psEndUtt, decoder);
+    },
+    hypothesis: (decoder) => (psGetHyp(decoder, [0]) as string | null) ?? '',
+    segments: (decoder) => {
+      const logmath: unknown = psGetLogmath(decoder);
+      const out: ReturnType<PocketSphinxLibrary['segments']> = [];
+      for (let seg: unknown = psSegIter(decoder); seg; seg = psSegNext(seg)) {
+        const start = [0];
+        const end = [0];
+        psSegFrames(seg, start, end);
+        const logProbability = psSegProb(seg, [0], [0], [0]) as number;
+        out.push({
+          word: psSegWord(seg) as string,
+          startFrame: start[0]!,
+          endFrame: end[0]!,
+          probability: logmathExp(logmath, logProbability) as number,
+        });
+      }
+      return out;
+    },
+    free: (decoder) => void psFree(decoder),
+  };
+}

@@ -1,0 +1,146 @@
+import { Logger } from '@nestjs/common';
+import OpenAI, { toFile } from 'openai';
+import type { AsrProviderName, RemoteProviderConfig } from '@asr/config';
+import { encodeWav } from '@asr/audio';
+import type { ComponentHealth } from '@asr/observability';
+import { type AsrCapabilities, AsrProvider, type TranscribeOptions } from '../asr-provider';
+import { SlotPool, withSlot } from '../slot-pool';
+import type { ChunkTranscript, TranscriptWord } from '../transcript';
+import { toLanguageCode } from './language-codes';
+import { toAsrError } from './remote-error';
+import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry-policy';
+
+/** OpenAI's limit on one upload; 16 kHz 16-bit WAV makes 10 minutes about 19 MB. */
+const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
+const MAX_CHUNK_SECONDS = 600;
+
+export interface RemoteProviderOptions {
+  name: Exclude<AsrProviderName, 'local'>;
+  endpoint: RemoteProviderConfig;
+  timeoutS: number;
+  maxRetries: number;
+  concurrency: number;
+}
+
+interface VerboseTranscription {
+  text: string;
+  language?: string;
+  duration?: number;
+  segments?: { start: number; end: number; text: string }[];
+  words?: { word: string; start: number; end: number }[];
+}
+
+/**
+ * OpenAI, Fireworks and any server speaking POST /v1/audio/transcriptions, through the official SDK. Retries are
+ * ours (the SDK's are off) so that timeouts are never retried and Retry-After is honoured.
+ */
+export class OpenAiCompatibleProvider extends AsrProvider {
+  readonly name: Exclude<AsrProviderName, 'local'>;
+  readonly defaultModel: string;
+  readonly capabilities: AsrCapabilities = {
+    streamingPartials: false,
+    wordTimestamps: true,
+    languages: ['*'],
+    honoredFields: ['model', 'language', 'prompt', 'temperature', 'timestamp_granularities'],
+    ignoredFields: [],
+    maxRequestBytes: MAX_REQUEST_BYTES,
+    maxChunkSeconds: MAX_CHUNK_SECONDS,
+  };
+
+  private readonly logger = new Logger('ASR');
+  private readonly client: OpenAI;
+  private readonly slots: SlotPool<number>;
+  private readonly retry: RetryPolicy;
+
+  constructor(private readonly options: RemoteProviderOptions) {
+    super();
+    this.name = options.name;
+    this.defaultModel = options.endpoint.model;
+    this.client = new OpenAI({
+      apiKey: options.endpoint.apiKey ?? 'unused',
+      baseURL: options.endpoint.baseUrl,
+      timeout: options.timeoutS * 1000,
+      maxRetries: 0,
+    });
+    this.slots = new SlotPool(options.concurrency * 16);
+    for (let i = 0; i < options.concurrency; i += 1) this.slots.add(i);
+    this.retry = { ...DEFAULT_RETRY, maxRetries: options.maxRetries };
+  }
+
+  health(): ComponentHealth {
+    const { name, endpoint } = this.options;
+    // A key is not needed by every OpenAI-compatible server; it is by OpenAI and Fireworks (config enforces that).
+    return { status: 'up', provider: name, model: endpoint.model, baseUrl: endpoint.baseUrl };
+  }
+
+  async transcribe(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript> {
+    const wav = encodeWav(samples);
+    try {
+      const result = await withSlot(this.slots, options.signal, () =>
+        withRetries(
+          this.retry,
+          options.signal,
+          async () =>
+            (await this.client.audio.transcriptions.create(
+              {
+                file: await toFile(wav, 'audio.wav', { type: 'audio/wav' }),
+                model: options.model ?? this.defaultModel,
+                response_format: 'verbose_json',
+                timestamp_granularities: options.wordTimestamps ? ['word', 'segment'] : ['segment'],
+                ...(options.language ? { language: options.language } : {}),
+                ...(options.prompt ? { prompt: options.prompt } : {}),
+                ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+              },
+              { signal: options.signal },
+            )) as unknown as VerboseTranscription,
+          (error, attempt, delayMs) =>
+            this.logger.warn(
+              `${this.name} call failed (${describe(error)}); retry ${attempt} in ${Math.round(delayMs)} ms`,
+            ),
+        ),
+      );
+      return toChunkTranscript(result, options.language);
+    } catch (error) {
+      const mapped = toAsrError(error, this.name, this.options.timeoutS);
+      if (mapped.code !== 'cancelled') this.logger.error(`${this.name} transcription failed: ${mapped.message}`);
+      throw mapped;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.resolve();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof OpenAI.APIError ? `${error.status ?? 'connection'} ${error.message}` : String(error);
+}
+
+/** Attaches the response's words to the segments they fall in. */
+function toChunkTranscript(result: VerboseTranscription, requestedLanguage: string | undefined): ChunkTranscript {
+  if (typeof result?.text !== 'string') throw new Error('the response has no "text"');
+  const words: TranscriptWord[] = (result.words ?? []).map((w) => ({
+    word: w.word.trim(),
+    start: w.start,
+    end: w.end,
+  }));
+  const rawSegments =
+    result.segments && result.segments.length > 0
+      ? result.segments
+      : [{ start: 0, end: result.duration ?? words[words.length - 1]?.end ?? 0, text: result.text }];
+  const segments = rawSegments.map((segment, index) => {
+    const last = index === rawSegments.length - 1;
+    const inside = words.filter((w) => w.start >= segment.start && (last ? true : w.start < segment.end));
+    return {
+      start: segment.start,
+      end: segment.end,
+      text: segment.text.trim(),
+      ...(words.length > 0 ? { words: inside } : {}),
+    };
+  });
+  return {
+    text: result.text.trim(),
+    language: toLanguageCode(result.language) ?? requestedLanguage,
+    segments,
+  };
+}

@@ -1,0 +1,114 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@asr/config';
+import { AudioError } from './audio-error';
+import { decodeWithFfmpeg } from './ffmpeg-decoder';
+import { TARGET_SAMPLE_RATE } from './pcm';
+import { Resampler } from './resampler';
+import { TempFiles } from './temp-files';
+import { isWav, WavStreamDecoder } from './wav-stream-decoder';
+
+export interface DecodeOptions {
+  /** Longer audio is refused with `audio_too_long`; defaults to MAX_UPLOAD_DURATION_S. */
+  maxDurationS?: number;
+  signal?: AbortSignal;
+}
+
+const SNIFF_BYTES = 12;
+
+/** ISO base media (MP4, M4A, MOV): `ftyp` at offset 4. Its index may sit at the end, so ffmpeg needs a file. */
+function isIsoMedia(head: Buffer): boolean {
+  return head.length >= 8 && head.toString('ascii', 4, 8) === 'ftyp';
+}
+
+/** Reads the first bytes, then yields them and the rest unchanged. */
+async function sniff(source: AsyncIterable<Buffer>): Promise<{ head: Buffer; rest: AsyncIterable<Buffer> }> {
+  const iterator = source[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  let length = 0;
+  let done = false;
+  while (length < SNIFF_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    parts.push(next.value);
+    length += next.value.length;
+  }
+  const head = Buffer.concat(parts);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    if (done) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  return { head, rest: rest() };
+}
+
+/**
+ * Any upload → 16 kHz mono float blocks, streamed: WAV is parsed here; everything else goes through ffmpeg.
+ * Memory stays bounded by the block size whatever the length of the recording.
+ */
+@Injectable()
+export class AudioDecoder {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly tempFiles: TempFiles,
+  ) {}
+
+  async *decode(source: AsyncIterable<Buffer>, options: DecodeOptions = {}): AsyncGenerator<Float32Array> {
+    const maxDurationS = options.maxDurationS ?? this.config.audio.maxUploadDurationS;
+    const maxSamples = Math.floor(maxDurationS * TARGET_SAMPLE_RATE);
+    const { head, rest } = await sniff(source);
+    if (head.length === 0) throw new AudioError('empty_audio', 'the upload is empty');
+    let samples = 0;
+    for await (const block of this.decodeByFormat(head, rest, options.signal)) {
+      samples += block.length;
+      if (samples > maxSamples) {
+        throw new AudioError('audio_too_long', `the audio is longer than the ${maxDurationS} s allowed`);
+      }
+      if (block.length > 0) yield block;
+    }
+    if (samples === 0) throw new AudioError('empty_audio', 'the upload holds no audio samples');
+  }
+
+  private decodeByFormat(head: Buffer, rest: AsyncIterable<Buffer>, signal?: AbortSignal): AsyncIterable<Float32Array> {
+    if (isWav(head)) return this.decodeWav(rest);
+    const ffmpeg = {
+      ffmpegPath: this.config.audio.ffmpegPath,
+      timeoutMs: this.config.audio.ffmpegTimeoutS * 1000,
+      signal,
+    };
+    if (isIsoMedia(head)) return this.decodeSpooled(rest, ffmpeg);
+    return decodeWithFfmpeg({ stdin: rest }, ffmpeg);
+  }
+
+  private async *decodeWav(source: AsyncIterable<Buffer>): AsyncGenerator<Float32Array> {
+    const wav = new WavStreamDecoder();
+    let resampler: Resampler | undefined;
+    for await (const chunk of source) {
+      const block = wav.push(chunk);
+      const format = wav.wavFormat;
+      if (!format || block.length === 0) continue;
+      resampler ??= new Resampler(format.sampleRate, TARGET_SAMPLE_RATE);
+      yield resampler.push(block);
+    }
+    wav.finish();
+    if (resampler) yield resampler.flush();
+  }
+
+  private async *decodeSpooled(
+    source: AsyncIterable<Buffer>,
+    ffmpeg: Parameters<typeof decodeWithFfmpeg>[1],
+  ): AsyncGenerator<Float32Array> {
+    const path = await this.tempFiles.path('.upload');
+    try {
+      await pipeline(Readable.from(source), createWriteStream(path));
+      yield* decodeWithFfmpeg({ file: path }, ffmpeg);
+    } finally {
+      await this.tempFiles.remove(path);
+    }
+  }
+}

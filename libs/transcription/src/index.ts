@@ -1,0 +1,3 @@
+export { allWords, timestamp, toSrt, toText, toVerboseJson, toVtt } from './formats';
+export { TranscriptionModule } from './transcription.module';
+export { type TranscriptionRequest, type TranscriptionResult, TranscriptionService } from './transcription.service';

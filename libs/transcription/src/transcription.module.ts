@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { NativeTranscriptionController } from './native-transcription.controller';
+import { OpenAiTranscriptionController } from './openai-transcription.controller';
+import { TranscriptionErrorFilter } from './transcription-error.filter';
+import { TranscriptionService } from './transcription.service';
+
+@Module({
+  controllers: [NativeTranscriptionController, OpenAiTranscriptionController],
+  providers: [TranscriptionService, TranscriptionErrorFilter],
+  exports: [TranscriptionService],
+})
+export class TranscriptionModule {}

@@ -1,0 +1,100 @@
+import { Injectable } from '@nestjs/common';
+import { AsrError, AsrMetrics, AsrProvider, type Transcript, type TranscriptSegment } from '@asr/asr';
+import { AudioDecoder, AudioError, chunkAudio, TARGET_SAMPLE_RATE } from '@asr/audio';
+
+export interface TranscriptionRequest {
+  language?: string;
+  prompt?: string;
+  temperature?: number;
+  model?: string;
+  wordTimestamps: boolean;
+  signal?: AbortSignal;
+  /** Called with each chunk's segments as soon as it is transcribed (server-sent events use it). */
+  onSegments?: (segments: TranscriptSegment[]) => void;
+}
+
+export interface TranscriptionResult {
+  transcript: Transcript;
+  provider: string;
+  model: string;
+  processingMs: number;
+}
+
+function round(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
+
+/**
+ * upload → decode (streamed) → chunk → provider → merge. Chunks are transcribed one after another while the
+ * next is decoded, so memory stays bounded by a chunk whatever the recording's length.
+ */
+@Injectable()
+export class TranscriptionService {
+  constructor(
+    private readonly decoder: AudioDecoder,
+    private readonly provider: AsrProvider,
+    private readonly metrics: AsrMetrics,
+  ) {}
+
+  get providerName(): string {
+    return this.provider.name;
+  }
+
+  modelFor(requested: string | undefined): string {
+    return this.provider.name === 'local' ? this.provider.defaultModel : (requested ?? this.provider.defaultModel);
+  }
+
+  async transcribe(source: AsyncIterable<Buffer>, request: TranscriptionRequest): Promise<TranscriptionResult> {
+    const started = performance.now();
+    const segments: TranscriptSegment[] = [];
+    let language: string | undefined = request.language;
+    let durationS = 0;
+    try {
+      const blocks = this.decoder.decode(source, { signal: request.signal });
+      for await (const chunk of chunkAudio(blocks, this.provider.capabilities.maxChunkSeconds)) {
+        const chunkS = chunk.samples.length / TARGET_SAMPLE_RATE;
+        durationS = chunk.startS + chunkS;
+        const result = await this.provider.transcribe(chunk.samples, {
+          language: request.language,
+          prompt: request.prompt,
+          temperature: request.temperature,
+          model: request.model,
+          wordTimestamps: request.wordTimestamps,
+          signal: request.signal,
+        });
+        language ??= result.language;
+        const offset = chunk.startS;
+        const added = result.segments
+          .filter((s) => s.text.length > 0)
+          .map((s, i) => ({
+            id: segments.length + i,
+            start: round(s.start + offset),
+            end: round(Math.min(s.end, chunkS) + offset),
+            text: s.text,
+            ...(request.wordTimestamps && s.words
+              ? { words: s.words.map((w) => ({ ...w, start: round(w.start + offset), end: round(w.end + offset) })) }
+              : {}),
+          }));
+        segments.push(...added);
+        request.onSegments?.(added);
+      }
+    } catch (error) {
+      const kind = error instanceof AsrError || error instanceof AudioError ? error.code : 'internal';
+      this.metrics.failed(this.provider.name, kind);
+      throw error;
+    }
+    const elapsedS = (performance.now() - started) / 1000;
+    this.metrics.succeeded(this.provider.name, durationS, elapsedS);
+    return {
+      transcript: {
+        text: segments.map((s) => s.text).join(' '),
+        language: language ?? 'en',
+        duration: round(durationS),
+        segments,
+      },
+      provider: this.provider.name,
+      model: this.modelFor(request.model),
+      processingMs: Math.round(elapsedS * 1000),
+    };
+  }
+}
