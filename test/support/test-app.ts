@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { AsrProvider } from '@asr/asr';
 import { type AppConfig, loadConfigOrThrow, type RawEnvironment } from '@asr/config';
 import { LOG_DESTINATION } from '@asr/observability';
 import { AppModule } from '../../apps/asr-api/src/app.module';
@@ -25,6 +26,16 @@ export interface TestAppOptions {
   env?: RawEnvironment;
   /** Extra modules (test-only controllers) composed beside the real app. */
   imports?: ModuleMetadata['imports'];
+  /** Wait until the ASR engine has loaded (default), so readiness reflects only what the test changes. */
+  waitForEngine?: boolean;
+}
+
+async function waitForEngine(provider: AsrProvider, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (provider.health().status === 'down' && provider.health().message === 'loading the speech models') {
+    if (Date.now() > deadline) throw new Error('the ASR engine did not load in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Builds a test configuration from defaults, with storage in a fresh temp directory and the given overrides. */
@@ -54,6 +65,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { bufferLogs: true });
   await configureApp(app);
   await app.listen(0, '127.0.0.1');
+  if (options.waitForEngine ?? true) await waitForEngine(app.get(AsrProvider));
   const address = app.getHttpServer().address();
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
   return { app, config, url: `http://127.0.0.1:${address.port}`, logs, dir, close: () => app.close() };
