@@ -22,7 +22,7 @@ const common = {
   transformIgnorePatterns: [],
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/jest-environment.cjs',
 };
 /** @type {import('jest').Config} */
 module.exports = {
