@@ -1,8 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseSync } from 'subtitle';
 import { REPO_ROOT, runCli } from './support/processes';
+import { librivoxSamples } from './support/speech';
+import { corpusWer } from './support/wer';
 
 function scratch(): string {
   return mkdtempSync(join(tmpdir(), 'asr-cli-'));
@@ -15,6 +19,31 @@ describe('asr-api CLI', () => {
     expect(version).toMatchObject({ status: 0, stdout: `${pkg.version}\n` });
     const help = await runCli(['--help'], { cwd: scratch() });
     for (const command of ['init', 'serve', 'config']) expect(help.stdout).toContain(command);
+  });
+
+  describe('transcribe', () => {
+    const speech = librivoxSamples()[0]!;
+
+    it('prints subtitles of a file made by ffmpeg, transcribed in-process', async () => {
+      const mp3 = join(scratch(), 'speech.mp3');
+      execFileSync('ffmpeg', ['-loglevel', 'error', '-i', speech.file, mp3]);
+      const result = await runCli(['transcribe', mp3, '--format', 'srt'], { cwd: scratch() });
+      expect(result.status).toBe(0);
+      const cues = parseSync(result.stdout).flatMap((node) => (node.type === 'cue' ? [node.data] : []));
+      expect(cues.length).toBeGreaterThan(0);
+      expect(corpusWer([{ reference: speech.reference, hypothesis: cues.map((c) => c.text).join(' ') }])).toBeLessThan(
+        45,
+      );
+    });
+
+    it('exits 2 for a missing file and 1 with the reason when the engine refuses', async () => {
+      const missing = await runCli(['transcribe', '/nonexistent.wav'], { cwd: scratch() });
+      expect(missing).toMatchObject({ status: 2, stderr: 'no such file: /nonexistent.wav\n' });
+      const refused = await runCli(['transcribe', speech.file, '--language', 'fr'], { cwd: scratch() });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain('(unsupported_language)');
+      expect(refused.stdout).toBe('');
+    });
   });
 
   describe('init', () => {

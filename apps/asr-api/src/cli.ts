@@ -27,6 +27,16 @@ function buildProgram(): Command {
       await serveCommand(options);
     });
 
+  program
+    .command('transcribe <file>')
+    .description('transcribe an audio file with the configured engine, in this process, and print the result')
+    .option('-f, --format <format>', 'json, text, srt, vtt or verbose_json', 'text')
+    .option('-l, --language <code>', 'language of the speech (ISO-639-1)')
+    .action(async (file: string, options: { format: string; language?: string }) => {
+      const { transcribeCommand } = await import('./cli/transcribe-command.js');
+      process.exitCode = await transcribeCommand(file, options as Parameters<typeof transcribeCommand>[1]);
+    });
+
   const config = program.command('config').description('inspect the configuration');
   config
     .command('check')

@@ -42,5 +42,8 @@ export abstract class AsrProvider {
   /** For readiness: loaded and configured (never a remote call). */
   abstract health(): ComponentHealth;
 
+  /** Resolves once the provider can take work (the embedded engine loads its models first). */
+  abstract whenReady(): Promise<void>;
+
   abstract close(): Promise<void>;
 }

@@ -46,6 +46,7 @@ export class LocalPocketSphinxProvider extends AsrProvider {
   private loaded = 0;
   private loadError: string | undefined;
   private closed = false;
+  private loading: Promise<void> | undefined;
 
   constructor(private readonly settings: AppConfig['asr']['local']) {
     super();
@@ -53,7 +54,18 @@ export class LocalPocketSphinxProvider extends AsrProvider {
   }
 
   /** Loads the decoders one after another, off the event loop; transcriptions can start with the first. */
-  async load(): Promise<void> {
+  load(): Promise<void> {
+    this.loading ??= this.loadDecoders();
+    return this.loading;
+  }
+
+  /** Resolves when the first decoder is in, or loading failed (transcribe then says why). */
+  async whenReady(): Promise<void> {
+    while (this.loaded === 0 && !this.loadError && !this.closed)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  private async loadDecoders(): Promise<void> {
     const started = Date.now();
     try {
       this.library = loadPocketSphinx();

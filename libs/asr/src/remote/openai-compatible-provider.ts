@@ -107,6 +107,10 @@ export class OpenAiCompatibleProvider extends AsrProvider {
     }
   }
 
+  whenReady(): Promise<void> {
+    return Promise.resolve();
+  }
+
   async close(): Promise<void> {
     await Promise.resolve();
   }
