@@ -201,7 +201,7 @@ describe('upload limits', () => {
       headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
       body,
       duplex: 'half',
-    } as RequestInit & { duplex: 'half' });
+    });
     expect(response.status).toBe(413);
     expect(readdirSync(t.config.storage.tempPath)).toEqual([]);
   });
