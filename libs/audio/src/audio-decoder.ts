@@ -1,10 +1,11 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
 import { AudioError } from './audio-error';
-import { decodeWithFfmpeg } from './ffmpeg-decoder';
+import { decodeWithFfmpeg, type FfmpegOptions } from './ffmpeg-decoder';
+import { readFileBlocks, readHead } from './file-blocks';
 import { TARGET_SAMPLE_RATE } from './pcm';
 import { Resampler } from './resampler';
 import { TempFiles } from './temp-files';
@@ -58,13 +59,40 @@ export class AudioDecoder {
     private readonly tempFiles: TempFiles,
   ) {}
 
+  /** Decodes bytes as they arrive (a stream with no file behind it). */
   async *decode(source: AsyncIterable<Buffer>, options: DecodeOptions = {}): AsyncGenerator<Float32Array> {
+    const { head, rest } = await sniff(source);
+    yield* this.limited(head, this.decodeByFormat(head, rest, options.signal), options);
+  }
+
+  /**
+   * Decodes a file on disk (a spooled upload): WAV is read through one reused buffer, MP4-family files are given
+   * to ffmpeg by path (their index may sit at the end), everything else is piped to ffmpeg.
+   */
+  async *decodeFile(path: string, options: DecodeOptions = {}): AsyncGenerator<Float32Array> {
+    const head = await readHead(path, SNIFF_BYTES);
+    const blocks = isWav(head)
+      ? this.decodeWav(readFileBlocks(path))
+      : isIsoMedia(head)
+        ? decodeWithFfmpeg({ file: path }, this.ffmpegOptions(options.signal))
+        : decodeWithFfmpeg(
+            { stdin: createReadStream(path, { highWaterMark: 256 * 1024 }) },
+            this.ffmpegOptions(options.signal),
+          );
+    yield* this.limited(head, blocks, options);
+  }
+
+  /** Blocks are valid until the next is requested (buffers are reused); refuses audio above the duration cap. */
+  private async *limited(
+    head: Buffer,
+    blocks: AsyncIterable<Float32Array>,
+    options: DecodeOptions,
+  ): AsyncGenerator<Float32Array> {
     const maxDurationS = options.maxDurationS ?? this.config.audio.maxUploadDurationS;
     const maxSamples = Math.floor(maxDurationS * TARGET_SAMPLE_RATE);
-    const { head, rest } = await sniff(source);
     if (head.length === 0) throw new AudioError('empty_audio', 'the upload is empty');
     let samples = 0;
-    for await (const block of this.decodeByFormat(head, rest, options.signal)) {
+    for await (const block of blocks) {
       samples += block.length;
       if (samples > maxSamples) {
         throw new AudioError('audio_too_long', `the audio is longer than the ${maxDurationS} s allowed`);
@@ -74,13 +102,13 @@ export class AudioDecoder {
     if (samples === 0) throw new AudioError('empty_audio', 'the upload holds no audio samples');
   }
 
+  private ffmpegOptions(signal: AbortSignal | undefined): FfmpegOptions {
+    return { ffmpegPath: this.config.audio.ffmpegPath, timeoutMs: this.config.audio.ffmpegTimeoutS * 1000, signal };
+  }
+
   private decodeByFormat(head: Buffer, rest: AsyncIterable<Buffer>, signal?: AbortSignal): AsyncIterable<Float32Array> {
     if (isWav(head)) return this.decodeWav(rest);
-    const ffmpeg = {
-      ffmpegPath: this.config.audio.ffmpegPath,
-      timeoutMs: this.config.audio.ffmpegTimeoutS * 1000,
-      signal,
-    };
+    const ffmpeg = this.ffmpegOptions(signal);
     if (isIsoMedia(head)) return this.decodeSpooled(rest, ffmpeg);
     return decodeWithFfmpeg({ stdin: rest }, ffmpeg);
   }
@@ -99,10 +127,7 @@ export class AudioDecoder {
     if (resampler) yield resampler.flush();
   }
 
-  private async *decodeSpooled(
-    source: AsyncIterable<Buffer>,
-    ffmpeg: Parameters<typeof decodeWithFfmpeg>[1],
-  ): AsyncGenerator<Float32Array> {
+  private async *decodeSpooled(source: AsyncIterable<Buffer>, ffmpeg: FfmpegOptions): AsyncGenerator<Float32Array> {
     const path = await this.tempFiles.path('.upload');
     try {
       await pipeline(Readable.from(source), createWriteStream(path));

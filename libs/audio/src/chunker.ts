@@ -1,7 +1,10 @@
 import { TARGET_SAMPLE_RATE } from './pcm';
 
 export interface AudioChunk {
-  /** 16 kHz mono samples. */
+  /**
+   * 16 kHz mono samples: a view into the chunker's buffer, valid until the next chunk is requested (consumers
+   * transcribe a chunk before asking for the next, so no copy of up to minutes of audio is made per chunk).
+   */
   samples: Float32Array;
   /** Where the chunk starts in the whole recording, in seconds. */
   startS: number;
@@ -26,7 +29,8 @@ export async function* chunkAudio(
 ): AsyncGenerator<AudioChunk> {
   const maxSamples = Math.floor(maxChunkS * TARGET_SAMPLE_RATE);
   const searchSamples = Math.floor(searchS * TARGET_SAMPLE_RATE);
-  let buffer: Float32Array = new Float32Array(maxSamples * 2);
+  // One chunk plus a second of slack; grows only for an unusually large input block.
+  let buffer: Float32Array = new Float32Array(maxSamples + TARGET_SAMPLE_RATE);
   let length = 0;
   let emitted = 0;
   for await (const block of blocks) {
@@ -46,7 +50,7 @@ export async function* chunkAudio(
             cut = at + FRAME / 2;
           }
         }
-        yield { samples: buffer.slice(0, cut), startS: emitted / TARGET_SAMPLE_RATE };
+        yield { samples: buffer.subarray(0, cut), startS: emitted / TARGET_SAMPLE_RATE };
         emitted += cut;
         buffer.copyWithin(0, cut, length);
         length -= cut;
@@ -54,7 +58,7 @@ export async function* chunkAudio(
       if (length === buffer.length) buffer = growTo(buffer, buffer.length * 2);
     }
   }
-  if (length > 0) yield { samples: buffer.slice(0, length), startS: emitted / TARGET_SAMPLE_RATE };
+  if (length > 0) yield { samples: buffer.subarray(0, length), startS: emitted / TARGET_SAMPLE_RATE };
 }
 
 function growTo(buffer: Float32Array, size: number): Float32Array {

@@ -6,3 +6,4 @@ export { concatFloat32, encodeWav, float32ToInt16, int16ToFloat32, TARGET_SAMPLE
 export { Resampler } from './resampler';
 export { TempFiles } from './temp-files';
 export { isWav, WavStreamDecoder, type WavFormat } from './wav-stream-decoder';
+export { readFileBlocks } from './file-blocks';

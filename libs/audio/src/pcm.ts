@@ -28,22 +28,30 @@ export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
-/** 16-bit mono PCM WAV bytes: what remote providers are sent. */
-export function encodeWav(samples: Float32Array, sampleRate: number = TARGET_SAMPLE_RATE): Buffer {
-  const pcm = float32ToInt16(samples);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + pcm.byteLength, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(pcm.byteLength, 40);
-  return Buffer.concat([header, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength)]);
+/**
+ * 16-bit mono PCM WAV bytes, what remote providers are sent. Written into `into` when it is large enough (callers
+ * that send chunk after chunk reuse one buffer), otherwise into a new one; returns the bytes written.
+ */
+export function encodeWav(samples: Float32Array, sampleRate: number = TARGET_SAMPLE_RATE, into?: Buffer): Buffer {
+  const dataBytes = samples.length * 2;
+  const wav =
+    into && into.length >= 44 + dataBytes ? into.subarray(0, 44 + dataBytes) : Buffer.allocUnsafe(44 + dataBytes);
+  wav.write('RIFF', 0, 'ascii');
+  wav.writeUInt32LE(36 + dataBytes, 4);
+  wav.write('WAVE', 8, 'ascii');
+  wav.write('fmt ', 12, 'ascii');
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20);
+  wav.writeUInt16LE(1, 22);
+  wav.writeUInt32LE(sampleRate, 24);
+  wav.writeUInt32LE(sampleRate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36, 'ascii');
+  wav.writeUInt32LE(dataBytes, 40);
+  for (let i = 0; i < samples.length; i += 1) {
+    const s = Math.max(-1, Math.min(1, samples[i]!));
+    wav.writeInt16LE(s < 0 ? Math.round(s * 32768) : Math.round(s * 32767), 44 + i * 2);
+  }
+  return wav;
 }

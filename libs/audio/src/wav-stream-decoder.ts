@@ -33,6 +33,8 @@ export class WavStreamDecoder {
   private pending: Buffer = Buffer.alloc(0);
   private format: WavFormat | undefined;
   private dataSeen = 0;
+  /** Reused between pushes: converting a block allocates nothing once the buffers have grown. */
+  private readonly scratch = new ScratchBuffers();
 
   get wavFormat(): WavFormat | undefined {
     return this.format;
@@ -49,7 +51,10 @@ export class WavStreamDecoder {
       this.format = parsed.format;
       this.pending = this.pending.subarray(parsed.dataOffset);
     }
-    return this.drain();
+    const out = this.drain();
+    // Keep a copy of the (small) remainder, never a view: the caller may reuse its chunk's memory.
+    this.pending = this.pending.length > 0 ? Buffer.from(this.pending) : Buffer.alloc(0);
+    return out;
   }
 
   /** Checks the data is complete; call once at the end of input. */
@@ -74,18 +79,22 @@ export class WavStreamDecoder {
     usable -= usable % frameBytes;
     if (usable <= 0) return new Float32Array(0);
     const frames = usable / frameBytes;
+    const out =
+      typedPath(this.pending.subarray(0, usable), frames, format, this.scratch) ??
+      this.genericPath(frames, frameBytes, format);
+    this.dataSeen += usable;
+    this.pending = this.pending.subarray(usable);
+    return out;
+  }
+
+  private genericPath(frames: number, frameBytes: number, format: WavFormat): Float32Array {
     const out = new Float32Array(frames);
-    const view = this.pending;
     const bytes = format.bitsPerSample / 8;
     for (let f = 0; f < frames; f += 1) {
       let sum = 0;
-      for (let c = 0; c < format.channels; c += 1) {
-        sum += readSample(view, f * frameBytes + c * bytes, format);
-      }
+      for (let c = 0; c < format.channels; c += 1) sum += readSample(this.pending, f * frameBytes + c * bytes, format);
       out[f] = sum / format.channels;
     }
-    this.dataSeen += usable;
-    this.pending = this.pending.subarray(usable);
     return out;
   }
 
@@ -134,6 +143,55 @@ function parseFmt(chunk: Buffer): Omit<WavFormat, 'dataBytes'> {
     'unsupported_format',
     `WAV: encoding ${tag} at ${bitsPerSample} bits is not supported (PCM 8/16/24/32-bit or 32-bit float)`,
   );
+}
+
+/** Growable typed arrays reused from block to block. */
+class ScratchBuffers {
+  private bytes = new Uint8Array(0);
+  private floats = new Float32Array(0);
+
+  /** Aligned room for `length` bytes (a view of reused memory). */
+  aligned(length: number): ArrayBuffer {
+    if (this.bytes.length < length) this.bytes = new Uint8Array(Math.max(length, this.bytes.length * 2));
+    return this.bytes.buffer as ArrayBuffer;
+  }
+
+  output(frames: number): Float32Array {
+    if (this.floats.length < frames) this.floats = new Float32Array(Math.max(frames, this.floats.length * 2));
+    return this.floats.subarray(0, frames);
+  }
+}
+
+/**
+ * 16-bit integer and 32-bit float, the common cases, read through typed-array views of reused aligned memory:
+ * several times faster than reading sample by sample, and no garbage per block. The returned block is valid
+ * until the next push.
+ */
+function typedPath(data: Buffer, frames: number, format: WavFormat, scratch: ScratchBuffers): Float32Array | undefined {
+  const { channels } = format;
+  let samples: Int16Array | Float32Array;
+  let scale: number;
+  if (format.sampleFormat === 'int' && format.bitsPerSample === 16) {
+    samples = new Int16Array(scratch.aligned(data.length), 0, data.length / 2);
+    scale = 1 / 32768;
+  } else if (format.sampleFormat === 'float') {
+    samples = new Float32Array(scratch.aligned(data.length), 0, data.length / 4);
+    scale = 1;
+  } else {
+    return undefined;
+  }
+  new Uint8Array(samples.buffer, 0, data.length).set(data);
+  const out = scratch.output(frames);
+  if (channels === 1) {
+    for (let f = 0; f < frames; f += 1) out[f] = samples[f]! * scale;
+    return out;
+  }
+  for (let f = 0; f < frames; f += 1) {
+    let sum = 0;
+    for (let c = 0; c < channels; c += 1) sum += samples[f * channels + c]!;
+    out[f] = (sum * scale) / channels;
+  }
+  return out;
 }
 
 function readSample(buf: Buffer, at: number, format: WavFormat): number {

@@ -1,3 +1,8 @@
 export { allWords, timestamp, toSrt, toText, toVerboseJson, toVtt } from './formats';
 export { TranscriptionModule } from './transcription.module';
-export { type TranscriptionRequest, type TranscriptionResult, TranscriptionService } from './transcription.service';
+export {
+  type AudioSource,
+  type TranscriptionRequest,
+  type TranscriptionResult,
+  TranscriptionService,
+} from './transcription.service';

@@ -23,6 +23,7 @@ import { allWords } from './formats';
 import { normaliseLanguage, validateFields } from './request-fields';
 import { TranscriptionErrorFilter } from './transcription-error.filter';
 import { TranscriptionService } from './transcription.service';
+import { setServerTiming } from './server-timing';
 import { readUpload } from './upload';
 
 @ApiTags('transcription')
@@ -48,23 +49,31 @@ export class NativeTranscriptionController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<NativeTranscriptionResponse> {
     const abort = abortOnDisconnect(reply);
+    const uploadStarted = performance.now();
     const upload = await readUpload(request, this.tempFiles);
+    const uploadMs = performance.now() - uploadStarted;
     try {
       const fields = validateFields(NativeTranscriptionFields, upload.fields, true);
       const wordTimestamps = fields.timestamps === 'word';
-      const result = await this.transcription.transcribe(upload.open(), {
-        language: normaliseLanguage(fields.language),
-        prompt: fields.prompt,
-        wordTimestamps,
-        signal: abort.signal,
-      });
-      return {
+      const result = await this.transcription.transcribe(
+        { path: upload.path },
+        {
+          language: normaliseLanguage(fields.language),
+          prompt: fields.prompt,
+          wordTimestamps,
+          signal: abort.signal,
+        },
+      );
+      const formatStarted = performance.now();
+      const body: NativeTranscriptionResponse = {
         ...result.transcript,
         ...(wordTimestamps ? { words: allWords(result.transcript) } : {}),
         provider: result.provider,
         model: result.model,
         processing_ms: result.processingMs,
       };
+      setServerTiming(reply, { uploadMs, ...result.timings, formatMs: performance.now() - formatStarted });
+      return body;
     } finally {
       await upload.remove();
     }

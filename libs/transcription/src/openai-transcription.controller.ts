@@ -16,6 +16,7 @@ import { toSrt, toText, toVerboseJson, toVtt } from './formats';
 import { normaliseLanguage, validateFields } from './request-fields';
 import { TranscriptionErrorFilter } from './transcription-error.filter';
 import { type TranscriptionRequest, TranscriptionService } from './transcription.service';
+import { setServerTiming } from './server-timing';
 import { readUpload, type SpooledUpload } from './upload';
 
 const CONTENT_TYPES: Record<ResponseFormat, string> = {
@@ -55,7 +56,9 @@ export class OpenAiTranscriptionController {
   })
   async transcribe(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const abort = abortOnDisconnect(reply);
+    const uploadStarted = performance.now();
     const upload = await readUpload(request, this.tempFiles);
+    const uploadMs = performance.now() - uploadStarted;
     let streaming = false;
     try {
       const fields = validateFields(OpenAiTranscriptionFields, upload.fields, false);
@@ -74,7 +77,8 @@ export class OpenAiTranscriptionController {
         this.stream(upload, transcribeRequest, reply);
         return;
       }
-      const { transcript } = await this.transcription.transcribe(upload.open(), transcribeRequest);
+      const { transcript, timings } = await this.transcription.transcribe({ path: upload.path }, transcribeRequest);
+      const formatStarted = performance.now();
       const body =
         format === 'json'
           ? { text: transcript.text }
@@ -85,6 +89,7 @@ export class OpenAiTranscriptionController {
               : format === 'vtt'
                 ? toVtt(transcript)
                 : toText(transcript);
+      setServerTiming(reply, { uploadMs, ...timings, formatMs: performance.now() - formatStarted });
       await reply.status(200).type(CONTENT_TYPES[format]).send(body);
     } finally {
       if (!streaming) await upload.remove();
@@ -102,7 +107,7 @@ export class OpenAiTranscriptionController {
       first = false;
     };
     this.transcription
-      .transcribe(upload.open(), { ...request, onSegments })
+      .transcribe({ path: upload.path }, { ...request, onSegments })
       .then(
         ({ transcript }) => events.push(sse({ type: 'transcript.text.done', text: transcript.text, logprobs: null })),
         (error: unknown) => {

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AsrError, AsrMetrics, AsrProvider, type Transcript, type TranscriptSegment } from '@asr/asr';
 import { AudioDecoder, AudioError, chunkAudio, TARGET_SAMPLE_RATE } from '@asr/audio';
 
+export type AudioSource = { path: string } | { stream: AsyncIterable<Buffer> };
+
 export interface TranscriptionRequest {
   language?: string;
   prompt?: string;
@@ -13,11 +15,18 @@ export interface TranscriptionRequest {
   onSegments?: (segments: TranscriptSegment[]) => void;
 }
 
+/** Where the time of one transcription went, in ms (sent as a Server-Timing header). */
+export interface TranscriptionTimings {
+  decodeMs: number;
+  asrMs: number;
+}
+
 export interface TranscriptionResult {
   transcript: Transcript;
   provider: string;
   model: string;
   processingMs: number;
+  timings: TranscriptionTimings;
 }
 
 function round(seconds: number): number {
@@ -44,16 +53,28 @@ export class TranscriptionService {
     return this.provider.name === 'local' ? this.provider.defaultModel : (requested ?? this.provider.defaultModel);
   }
 
-  async transcribe(source: AsyncIterable<Buffer>, request: TranscriptionRequest): Promise<TranscriptionResult> {
+  /** `source`: a file on disk (a spooled upload, the CLI's argument) or a stream of bytes. */
+  async transcribe(source: AudioSource, request: TranscriptionRequest): Promise<TranscriptionResult> {
     const started = performance.now();
     const segments: TranscriptSegment[] = [];
     let language: string | undefined = request.language;
     let durationS = 0;
+    const timings: TranscriptionTimings = { decodeMs: 0, asrMs: 0 };
     try {
-      const blocks = this.decoder.decode(source, { signal: request.signal });
-      for await (const chunk of chunkAudio(blocks, this.provider.capabilities.maxChunkSeconds)) {
+      const blocks =
+        'path' in source
+          ? this.decoder.decodeFile(source.path, { signal: request.signal })
+          : this.decoder.decode(source.stream, { signal: request.signal });
+      const chunks = chunkAudio(blocks, this.provider.capabilities.maxChunkSeconds)[Symbol.asyncIterator]();
+      for (;;) {
+        const decodeStarted = performance.now();
+        const next = await chunks.next();
+        timings.decodeMs += performance.now() - decodeStarted;
+        if (next.done) break;
+        const chunk = next.value;
         const chunkS = chunk.samples.length / TARGET_SAMPLE_RATE;
         durationS = chunk.startS + chunkS;
+        const asrStarted = performance.now();
         const result = await this.provider.transcribe(chunk.samples, {
           language: request.language,
           prompt: request.prompt,
@@ -62,6 +83,7 @@ export class TranscriptionService {
           wordTimestamps: request.wordTimestamps,
           signal: request.signal,
         });
+        timings.asrMs += performance.now() - asrStarted;
         language ??= result.language;
         const offset = chunk.startS;
         const added = result.segments
@@ -95,6 +117,7 @@ export class TranscriptionService {
       provider: this.provider.name,
       model: this.modelFor(request.model),
       processingMs: Math.round(elapsedS * 1000),
+      timings,
     };
   }
 }

@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 // Adds request.isMultipart() and request.parts() to Fastify's types.
@@ -12,8 +12,8 @@ export interface SpooledUpload {
   fields: UploadFields;
   filename: string;
   bytes: number;
-  /** The upload's bytes, read back as a stream. */
-  open(): AsyncIterable<Buffer>;
+  /** Where the upload's bytes were spooled. */
+  path: string;
   remove(): Promise<void>;
 }
 
@@ -66,7 +66,7 @@ export async function readUpload(request: FastifyRequest, tempFiles: TempFiles):
     fields,
     filename: spooled.filename,
     bytes: spooled.bytes,
-    open: () => createReadStream(spooled.path, { highWaterMark: 256 * 1024 }),
+    path: spooled.path,
     remove,
   };
 }

@@ -1,4 +1,4 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AsrProvider, AsrProviderModule } from '@asr/asr';
@@ -48,10 +48,13 @@ export async function transcribeCommand(file: string, options: TranscribeCommand
   try {
     await app.get(AsrProvider).whenReady();
     const wordTimestamps = options.format === 'verbose_json' || options.format === 'json';
-    const result = await app.get(TranscriptionService).transcribe(createReadStream(file), {
-      language: options.language,
-      wordTimestamps,
-    });
+    const result = await app.get(TranscriptionService).transcribe(
+      { path: file },
+      {
+        language: options.language,
+        wordTimestamps,
+      },
+    );
     const { transcript } = result;
     const output =
       options.format === 'json'

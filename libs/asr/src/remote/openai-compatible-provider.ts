@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import OpenAI, { toFile } from 'openai';
 import type { AsrProviderName, RemoteProviderConfig } from '@asr/config';
-import { encodeWav } from '@asr/audio';
+import { encodeWav, TARGET_SAMPLE_RATE } from '@asr/audio';
 import type { ComponentHealth } from '@asr/observability';
 import { type AsrCapabilities, AsrProvider, type TranscribeOptions } from '../asr-provider';
 import { SlotPool, withSlot } from '../slot-pool';
@@ -10,9 +10,13 @@ import { toLanguageCode } from './language-codes';
 import { toAsrError } from './remote-error';
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry-policy';
 
-/** OpenAI's limit on one upload; 16 kHz 16-bit WAV makes 10 minutes about 19 MB. */
+/** OpenAI's limit on one upload. */
 const MAX_REQUEST_BYTES = 25 * 1024 * 1024;
-const MAX_CHUNK_SECONDS = 600;
+/**
+ * Two minutes per call: a 3.8 MB WAV, well inside every provider's limit, and a bounded buffer (7.7 MB of float
+ * samples) however long the recording; Whisper-family models work in 30 s windows anyway.
+ */
+const MAX_CHUNK_SECONDS = 120;
 
 export interface RemoteProviderOptions {
   name: Exclude<AsrProviderName, 'local'>;
@@ -50,6 +54,8 @@ export class OpenAiCompatibleProvider extends AsrProvider {
   private readonly logger = new Logger('ASR');
   private readonly client: OpenAI;
   private readonly slots: SlotPool<number>;
+  /** One WAV buffer per request slot, reused chunk after chunk (toFile copies it into the request). */
+  private readonly wavBuffers: Buffer[] = [];
   private readonly retry: RetryPolicy;
 
   constructor(private readonly options: RemoteProviderOptions) {
@@ -74,37 +80,47 @@ export class OpenAiCompatibleProvider extends AsrProvider {
   }
 
   async transcribe(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript> {
-    const wav = encodeWav(samples);
     try {
-      const result = await withSlot(this.slots, options.signal, () =>
-        withRetries(
+      const result = await withSlot(this.slots, options.signal, async (slot) => {
+        this.wavBuffers[slot] ??= Buffer.allocUnsafe(44 + MAX_CHUNK_SECONDS * TARGET_SAMPLE_RATE * 2);
+        const file = await toFile(encodeWav(samples, TARGET_SAMPLE_RATE, this.wavBuffers[slot]), 'audio.wav', {
+          type: 'audio/wav',
+        });
+        return withRetries(
           this.retry,
           options.signal,
-          async () =>
-            (await this.client.audio.transcriptions.create(
-              {
-                file: await toFile(wav, 'audio.wav', { type: 'audio/wav' }),
-                model: options.model ?? this.defaultModel,
-                response_format: 'verbose_json',
-                timestamp_granularities: options.wordTimestamps ? ['word', 'segment'] : ['segment'],
-                ...(options.language ? { language: options.language } : {}),
-                ...(options.prompt ? { prompt: options.prompt } : {}),
-                ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-              },
-              { signal: options.signal },
-            )) as unknown as VerboseTranscription,
+          () => this.request(file, options),
           (error, attempt, delayMs) =>
             this.logger.warn(
               `${this.name} call failed (${describe(error)}); retry ${attempt} in ${Math.round(delayMs)} ms`,
             ),
-        ),
-      );
+        );
+      });
       return toChunkTranscript(result, options.language);
     } catch (error) {
       const mapped = toAsrError(error, this.name, this.options.timeoutS);
       if (mapped.code !== 'cancelled') this.logger.error(`${this.name} transcription failed: ${mapped.message}`);
       throw mapped;
     }
+  }
+
+  private async request(
+    file: Awaited<ReturnType<typeof toFile>>,
+    options: TranscribeOptions,
+  ): Promise<VerboseTranscription> {
+    const response = await this.client.audio.transcriptions.create(
+      {
+        file,
+        model: options.model ?? this.defaultModel,
+        response_format: 'verbose_json',
+        timestamp_granularities: options.wordTimestamps ? ['word', 'segment'] : ['segment'],
+        ...(options.language ? { language: options.language } : {}),
+        ...(options.prompt ? { prompt: options.prompt } : {}),
+        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+      },
+      { signal: options.signal },
+    );
+    return response as unknown as VerboseTranscription;
   }
 
   whenReady(): Promise<void> {

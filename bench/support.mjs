@@ -1,0 +1,84 @@
+// Shared by the benchmark scripts: start the built server as a process, find ports, read its memory.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts dist/apps/asr-api/src/main.js with `env` and waits for /health/ready 200. */
+export async function startServer(env, cwd) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/asr-api/src/main.js')], {
+    cwd,
+    env: { PATH: process.env.PATH, API_HOST: '127.0.0.1', API_PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('server not ready within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    pid: child.pid,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/** Resident set size of a process in MiB, from /proc. */
+export function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** 16-bit mono samples of a canonical WAV file. */
+export function wavSamples(file) {
+  const bytes = readFileSync(file);
+  const at = bytes.indexOf('data') + 8;
+  return new Int16Array(
+    bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + bytes.length - ((bytes.length - at) % 2)),
+  );
+}
+
+export async function postFile(url, path, bytes, filename, fields = {}) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append('file', new Blob([bytes]), filename);
+  const started = performance.now();
+  const response = await fetch(`${url}${path}`, { method: 'POST', body: form });
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`${response.status} ${body}`);
+  return { ms: performance.now() - started, body, serverTiming: response.headers.get('server-timing') };
+}
