@@ -30,4 +30,6 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
+  // End-to-end tests start real servers and engines; 30 s each unless a file says otherwise.
+  testTimeout: 30_000,
 };

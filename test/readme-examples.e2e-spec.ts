@@ -41,13 +41,21 @@ describe('README examples', () => {
   });
 
   it('runs every marked example against a listening service', async () => {
+    let output = '';
     for (const block of readmeExamples()) {
       const script = block.replaceAll('http://localhost:8000', t.url);
-      const { status, output } = await runShell(script, REPO_ROOT);
-      if (status !== 0) throw new Error(`README example failed (exit ${status}):\n${block}\n--- output ---\n${output}`);
-      expect(output).toContain('"status":"ok"');
-      expect(output).toContain('"requestId":"my-trace-1"');
-      expect(output).toContain('configuration is valid');
+      const result = await runShell(script, REPO_ROOT);
+      if (result.status !== 0) {
+        throw new Error(`README example failed (exit ${result.status}):\n${block}\n--- output ---\n${result.output}`);
+      }
+      output += result.output;
     }
+    expect(output).toContain('"status":"ok"');
+    expect(output).toContain('"requestId":"my-trace-1"');
+    expect(output).toContain('configuration is valid');
+    expect(output).toMatch(/"text":"[a-z ]{10,}"/);
+    expect(output).toContain('"words":[');
+    expect(output).toMatch(/00:00:0\d,\d{3} --> /);
+    expect(output).toContain('WEBVTT');
   });
 });
