@@ -1,7 +1,11 @@
 import { chunkAudio } from './chunker';
 
+/** Blocks as a decoder yields them: asynchronously, one after another. */
 async function* blocks(samples: Float32Array, size: number): AsyncGenerator<Float32Array> {
-  for (let i = 0; i < samples.length; i += size) yield samples.subarray(i, i + size);
+  for (let i = 0; i < samples.length; i += size) {
+    await Promise.resolve();
+    yield samples.subarray(i, i + size);
+  }
 }
 
 describe('chunkAudio', () => {

@@ -153,7 +153,7 @@ class ScratchBuffers {
   /** Aligned room for `length` bytes (a view of reused memory). */
   aligned(length: number): ArrayBuffer {
     if (this.bytes.length < length) this.bytes = new Uint8Array(Math.max(length, this.bytes.length * 2));
-    return this.bytes.buffer as ArrayBuffer;
+    return this.bytes.buffer;
   }
 
   output(frames: number): Float32Array {

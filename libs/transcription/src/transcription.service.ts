@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { AsrError, AsrMetrics, AsrProvider, type Transcript, type TranscriptSegment } from '@asr/asr';
+import {
+  AsrError,
+  AsrMetrics,
+  AsrProvider,
+  type TranscribeOptions,
+  type Transcript,
+  type TranscriptSegment,
+} from '@asr/asr';
 import { AudioDecoder, AudioError, chunkAudio, TARGET_SAMPLE_RATE } from '@asr/audio';
 
 export type AudioSource = { path: string } | { stream: AsyncIterable<Buffer> };
 
-export interface TranscriptionRequest {
-  language?: string;
-  prompt?: string;
-  temperature?: number;
-  model?: string;
-  wordTimestamps: boolean;
-  signal?: AbortSignal;
+/** What the provider gets for every chunk, and a listener for the results as they come. */
+export interface TranscriptionRequest extends TranscribeOptions {
   /** Called with each chunk's segments as soon as it is transcribed (server-sent events use it). */
   onSegments?: (segments: TranscriptSegment[]) => void;
 }
@@ -75,14 +77,7 @@ export class TranscriptionService {
         const chunkS = chunk.samples.length / TARGET_SAMPLE_RATE;
         durationS = chunk.startS + chunkS;
         const asrStarted = performance.now();
-        const result = await this.provider.transcribe(chunk.samples, {
-          language: request.language,
-          prompt: request.prompt,
-          temperature: request.temperature,
-          model: request.model,
-          wordTimestamps: request.wordTimestamps,
-          signal: request.signal,
-        });
+        const result = await this.provider.transcribe(chunk.samples, request);
         timings.asrMs += performance.now() - asrStarted;
         language ??= result.language;
         const offset = chunk.startS;

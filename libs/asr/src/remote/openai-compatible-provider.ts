@@ -120,7 +120,7 @@ export class OpenAiCompatibleProvider extends AsrProvider {
       },
       { signal: options.signal },
     );
-    return response as unknown as VerboseTranscription;
+    return response;
   }
 
   whenReady(): Promise<void> {
