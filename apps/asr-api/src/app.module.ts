@@ -6,6 +6,7 @@ import { type AppConfig, ConfigModule } from '@asr/config';
 import { HealthModule } from '@asr/health';
 import { AllExceptionsFilter, ObservabilityModule } from '@asr/observability';
 import { TranscriptionModule } from '@asr/transcription';
+import { VadModule } from '@asr/vad';
 
 /** Composition only: which modules make up the service. */
 @Module({})
@@ -18,6 +19,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         ObservabilityModule,
         AudioModule,
+        VadModule,
         AsrProviderModule,
         TranscriptionModule,
         HealthModule,

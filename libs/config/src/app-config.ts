@@ -43,7 +43,15 @@ export abstract class AppConfig {
     concurrency: number;
     local: { concurrency: number; queue: number; hmmPath: string; lmPath: string; dictPath: string };
   };
-  abstract readonly vad: { threshold: number };
+  abstract readonly vad: {
+    backend: 'silero' | 'energy' | 'ten';
+    threshold: number;
+    negThreshold: number;
+    minSilenceMs: number;
+    minSpeechMs: number;
+    speechPadMs: number;
+    maxBatch: number;
+  };
   abstract readonly streaming: {
     maxClients: number;
     chunkDurationS: number;
@@ -108,7 +116,15 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
         dictPath: path(env.POCKETSPHINX_DICT),
       },
     },
-    vad: { threshold: env.VAD_THRESHOLD },
+    vad: {
+      backend: env.VAD_BACKEND as AppConfig['vad']['backend'],
+      threshold: env.VAD_THRESHOLD,
+      negThreshold: Math.min(env.VAD_NEG_THRESHOLD, env.VAD_THRESHOLD),
+      minSilenceMs: env.VAD_MIN_SILENCE_MS,
+      minSpeechMs: env.VAD_MIN_SPEECH_MS,
+      speechPadMs: env.VAD_SPEECH_PAD_MS,
+      maxBatch: env.VAD_MAX_BATCH,
+    },
     streaming: {
       maxClients: env.STREAMING_MAX_CLIENTS,
       chunkDurationS: env.AUDIO_CHUNK_DURATION,

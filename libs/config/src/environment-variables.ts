@@ -239,6 +239,50 @@ export class EnvironmentVariables {
   @Max(1)
   VAD_THRESHOLD: number = 0.5;
 
+  @EnvVar({
+    group: 'vad',
+    description: 'silero (default), energy (a fallback with no model), or ten (opt-in; see the README).',
+    lowercase: true,
+  })
+  @IsIn(['silero', 'energy', 'ten'])
+  VAD_BACKEND: string = 'silero';
+
+  @EnvVar({ group: 'vad', description: 'Speech probability below which silence counts towards ending an utterance.' })
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  VAD_NEG_THRESHOLD: number = 0.35;
+
+  @EnvVar({ group: 'vad', description: 'Milliseconds below VAD_NEG_THRESHOLD that end an utterance.' })
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  VAD_MIN_SILENCE_MS: number = 300;
+
+  @EnvVar({ group: 'vad', description: 'Utterances shorter than this many milliseconds are dropped.' })
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  VAD_MIN_SPEECH_MS: number = 250;
+
+  @EnvVar({
+    group: 'vad',
+    description: 'Milliseconds of audio kept before an utterance and after its end, so first words are not clipped.',
+  })
+  @IsInt()
+  @Min(0)
+  @Max(2000)
+  VAD_SPEECH_PAD_MS: number = 200;
+
+  @EnvVar({
+    group: 'vad',
+    description: 'Most frames (from any streams) in one batched VAD inference; bounds event-loop blocking.',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  VAD_MAX_BATCH: number = 32;
+
   // --- streaming
   @EnvVar({ group: 'streaming', description: 'Concurrent WebSocket streaming sessions; more are refused.' })
   @IsInt()

@@ -7,7 +7,9 @@ import {
   type Transcript,
   type TranscriptSegment,
 } from '@asr/asr';
-import { AudioDecoder, AudioError, chunkAudio, TARGET_SAMPLE_RATE } from '@asr/audio';
+import { AudioDecoder, AudioError, TARGET_SAMPLE_RATE } from '@asr/audio';
+import { VadService } from '@asr/vad';
+import { speechChunks, splitAtPieces, toOriginalTime } from './speech-chunks';
 
 export type AudioSource = { path: string } | { stream: AsyncIterable<Buffer> };
 
@@ -31,13 +33,22 @@ export interface TranscriptionResult {
   timings: TranscriptionTimings;
 }
 
+/** Passes blocks through, counting samples: the recording's duration, silence included. */
+async function* counted(blocks: AsyncIterable<Float32Array>, count: { samples: number }): AsyncGenerator<Float32Array> {
+  for await (const block of blocks) {
+    count.samples += block.length;
+    yield block;
+  }
+}
+
 function round(seconds: number): number {
   return Math.round(seconds * 1000) / 1000;
 }
 
 /**
- * upload → decode (streamed) → chunk → provider → merge. Chunks are transcribed one after another while the
- * next is decoded, so memory stays bounded by a chunk whatever the recording's length.
+ * upload → decode (streamed) → VAD → speech joined into provider-sized chunks → provider → merge, with times mapped
+ * back to the recording. Silence never reaches the provider (silence-only audio makes no call at all). Chunks are
+ * transcribed one after another while the next is decoded, so memory stays bounded by a chunk.
  */
 @Injectable()
 export class TranscriptionService {
@@ -45,6 +56,7 @@ export class TranscriptionService {
     private readonly decoder: AudioDecoder,
     private readonly provider: AsrProvider,
     private readonly metrics: AsrMetrics,
+    private readonly vad: VadService,
   ) {}
 
   get providerName(): string {
@@ -60,36 +72,41 @@ export class TranscriptionService {
     const started = performance.now();
     const segments: TranscriptSegment[] = [];
     let language: string | undefined = request.language;
-    let durationS = 0;
     const timings: TranscriptionTimings = { decodeMs: 0, asrMs: 0 };
+    const decoded = { samples: 0 };
     try {
       const blocks =
         'path' in source
           ? this.decoder.decodeFile(source.path, { signal: request.signal })
           : this.decoder.decode(source.stream, { signal: request.signal });
-      const chunks = chunkAudio(blocks, this.provider.capabilities.maxChunkSeconds)[Symbol.asyncIterator]();
+      // Chunks hold at most what the provider takes; a span of speech never outgrows a chunk.
+      const maxChunkS = this.provider.capabilities.maxChunkSeconds;
+      const speech = this.vad.segments(counted(blocks, decoded), {
+        withAudio: true,
+        overrides: { maxSpeechS: Math.min(this.vad.settings().maxSpeechSamples / TARGET_SAMPLE_RATE, maxChunkS - 1) },
+      });
+      const chunks = speechChunks(speech, maxChunkS)[Symbol.asyncIterator]();
       for (;;) {
         const decodeStarted = performance.now();
         const next = await chunks.next();
         timings.decodeMs += performance.now() - decodeStarted;
         if (next.done) break;
         const chunk = next.value;
-        const chunkS = chunk.samples.length / TARGET_SAMPLE_RATE;
-        durationS = chunk.startS + chunkS;
         const asrStarted = performance.now();
         const result = await this.provider.transcribe(chunk.samples, request);
         timings.asrMs += performance.now() - asrStarted;
         language ??= result.language;
-        const offset = chunk.startS;
+        const at = (t: number): number => round(toOriginalTime(chunk, t));
         const added = result.segments
+          .flatMap((s) => splitAtPieces(chunk, s))
           .filter((s) => s.text.length > 0)
           .map((s, i) => ({
             id: segments.length + i,
-            start: round(s.start + offset),
-            end: round(Math.min(s.end, chunkS) + offset),
+            start: at(s.start),
+            end: at(s.end),
             text: s.text,
             ...(request.wordTimestamps && s.words
-              ? { words: s.words.map((w) => ({ ...w, start: round(w.start + offset), end: round(w.end + offset) })) }
+              ? { words: s.words.map((w) => ({ ...w, start: at(w.start), end: at(w.end) })) }
               : {}),
           }));
         segments.push(...added);
@@ -100,6 +117,7 @@ export class TranscriptionService {
       this.metrics.failed(this.provider.name, kind);
       throw error;
     }
+    const durationS = decoded.samples / TARGET_SAMPLE_RATE;
     const elapsedS = (performance.now() - started) / 1000;
     this.metrics.succeeded(this.provider.name, durationS, elapsedS);
     return {

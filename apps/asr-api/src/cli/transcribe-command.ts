@@ -5,6 +5,7 @@ import { AsrProvider, AsrProviderModule } from '@asr/asr';
 import { AudioModule } from '@asr/audio';
 import { type AppConfig, ConfigModule } from '@asr/config';
 import { ObservabilityModule } from '@asr/observability';
+import { VadModule } from '@asr/vad';
 import {
   allWords,
   toSrt,
@@ -26,7 +27,14 @@ export interface TranscribeCommandOptions {
 
 function engineModule(config: AppConfig): new () => unknown {
   @Module({
-    imports: [ConfigModule.forRoot(config), ObservabilityModule, AudioModule, AsrProviderModule, TranscriptionModule],
+    imports: [
+      ConfigModule.forRoot(config),
+      ObservabilityModule,
+      AudioModule,
+      VadModule,
+      AsrProviderModule,
+      TranscriptionModule,
+    ],
   })
   class TranscribeCliModule {}
   return TranscribeCliModule;

@@ -1,0 +1,99 @@
+import { TARGET_SAMPLE_RATE } from '@asr/audio';
+import type { SpeechSegment } from '@asr/vad';
+
+/** Silence put between speech spans joined into one chunk, so the engine hears a pause. */
+const GAP_SAMPLES = Math.round(0.3 * TARGET_SAMPLE_RATE);
+
+/** Where a stretch of the chunk came from in the original recording (all in seconds). */
+interface Piece {
+  chunkStart: number;
+  originalStart: number;
+  duration: number;
+}
+
+export interface SpeechChunk {
+  samples: Float32Array;
+  pieces: Piece[];
+}
+
+/** Maps a time in a chunk back to the recording: inside a piece by offset, inside a gap to the piece's end. */
+export function toOriginalTime(chunk: SpeechChunk, t: number): number {
+  let match = chunk.pieces[0]!;
+  for (const piece of chunk.pieces) if (piece.chunkStart <= t) match = piece;
+  return match.originalStart + Math.min(Math.max(0, t - match.chunkStart), match.duration);
+}
+
+function build(segments: SpeechSegment[]): SpeechChunk {
+  const total = segments.reduce((n, s) => n + s.samples!.length, 0) + GAP_SAMPLES * (segments.length - 1);
+  const samples = new Float32Array(total);
+  const pieces: Piece[] = [];
+  let offset = 0;
+  for (const segment of segments) {
+    samples.set(segment.samples!, offset);
+    pieces.push({
+      chunkStart: offset / TARGET_SAMPLE_RATE,
+      originalStart: segment.start / TARGET_SAMPLE_RATE,
+      duration: segment.samples!.length / TARGET_SAMPLE_RATE,
+    });
+    offset += segment.samples!.length + GAP_SAMPLES;
+  }
+  return { samples, pieces };
+}
+
+/**
+ * Joins speech spans (silence between them dropped) into chunks of at most `maxChunkS`, so long recordings fit a
+ * provider's limits and silence never reaches it. A span is never longer than a chunk (the segmenter splits it).
+ */
+export async function* speechChunks(
+  segments: AsyncIterable<SpeechSegment>,
+  maxChunkS: number,
+): AsyncGenerator<SpeechChunk> {
+  const max = Math.floor(maxChunkS * TARGET_SAMPLE_RATE);
+  let pending: SpeechSegment[] = [];
+  let length = 0;
+  for await (const segment of segments) {
+    const added = segment.samples!.length + (pending.length > 0 ? GAP_SAMPLES : 0);
+    if (pending.length > 0 && length + added > max) {
+      yield build(pending);
+      pending = [];
+      length = 0;
+    }
+    length += segment.samples!.length + (pending.length > 0 ? GAP_SAMPLES : 0);
+    pending.push(segment);
+  }
+  if (pending.length > 0) yield build(pending);
+}
+
+/** Index of the piece a chunk time falls in (a gap belongs to the piece before it). */
+export function pieceAt(chunk: SpeechChunk, t: number): number {
+  let index = 0;
+  chunk.pieces.forEach((piece, i) => {
+    if (piece.chunkStart <= t) index = i;
+  });
+  return index;
+}
+
+/**
+ * A provider segment that spans two speech spans becomes two segments (when its words say where to cut): a pause
+ * the VAD found is a segment boundary, whatever the engine made of the joined audio.
+ */
+export function splitAtPieces<
+  S extends { start: number; end: number; text: string; words?: W[] },
+  W extends { start: number; end: number; word: string },
+>(chunk: SpeechChunk, segment: S): S[] {
+  const words = segment.words;
+  if (!words || words.length === 0 || chunk.pieces.length === 1) return [segment];
+  const groups = new Map<number, W[]>();
+  for (const word of words) {
+    const index = pieceAt(chunk, word.start);
+    groups.set(index, [...(groups.get(index) ?? []), word]);
+  }
+  if (groups.size === 1) return [segment];
+  return [...groups.values()].map((group) => ({
+    ...segment,
+    start: group[0]!.start,
+    end: group[group.length - 1]!.end,
+    text: group.map((w) => w.word).join(' '),
+    words: group,
+  }));
+}

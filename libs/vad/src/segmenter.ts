@@ -1,0 +1,140 @@
+import { FRAME_SAMPLES } from './vad-backend';
+
+/** Segmentation settings, in samples at 16 kHz (see SegmenterSettings.fromMs). */
+export interface SegmenterSettings {
+  threshold: number;
+  negThreshold: number;
+  minSilenceSamples: number;
+  minSpeechSamples: number;
+  padSamples: number;
+  maxSpeechSamples: number;
+}
+
+export interface SegmenterSettingsMs {
+  threshold: number;
+  negThreshold: number;
+  minSilenceMs: number;
+  minSpeechMs: number;
+  speechPadMs: number;
+  maxSpeechS: number;
+}
+
+export function segmenterSettings(ms: SegmenterSettingsMs, rate = 16_000): SegmenterSettings {
+  return {
+    threshold: ms.threshold,
+    negThreshold: Math.min(ms.negThreshold, ms.threshold),
+    minSilenceSamples: Math.round((ms.minSilenceMs * rate) / 1000),
+    minSpeechSamples: Math.round((ms.minSpeechMs * rate) / 1000),
+    padSamples: Math.round((ms.speechPadMs * rate) / 1000),
+    maxSpeechSamples: Math.round(ms.maxSpeechS * rate),
+  };
+}
+
+/** Sample-accurate span of speech (padding included), with its mean probability. */
+export interface SpeechSpan {
+  start: number;
+  end: number;
+  probability: number;
+}
+
+export type SegmenterEvent = { type: 'speech-start'; at: number } | { type: 'speech-end'; span: SpeechSpan };
+
+/**
+ * Hysteresis segmenter over frame probabilities: speech starts at `threshold`, ends after `minSilence` below
+ * `negThreshold`; spans shorter than `minSpeech` are dropped; spans are padded on both sides without overlapping
+ * the previous one; a span reaching `maxSpeech` is cut at the least speech-like frame of its last second.
+ */
+export class Segmenter {
+  private frame = 0;
+  private inSpeech = false;
+  private speechStart = 0;
+  private silenceStart: number | undefined;
+  private probabilitySum = 0;
+  private frames = 0;
+  private lastEnd = 0;
+  /** Probabilities of the current span's last second, for the split rule. */
+  private recent: { at: number; probability: number }[] = [];
+
+  constructor(private readonly settings: SegmenterSettings) {}
+
+  /** The earliest sample a span still open (or about to open) may need: its padded start. */
+  get neededFrom(): number {
+    const at = this.frame * FRAME_SAMPLES;
+    const from = this.inSpeech ? this.speechStart : at;
+    return Math.max(this.lastEnd, from - this.settings.padSamples);
+  }
+
+  /** The probability of the next frame; returns the events it causes. */
+  push(probability: number): SegmenterEvent[] {
+    const at = this.frame * FRAME_SAMPLES;
+    const end = at + FRAME_SAMPLES;
+    this.frame += 1;
+    const events: SegmenterEvent[] = [];
+    const s = this.settings;
+    if (!this.inSpeech) {
+      if (probability >= s.threshold) {
+        this.startSpeech(at);
+        events.push({ type: 'speech-start', at: Math.max(this.lastEnd, at - s.padSamples) });
+        this.track(at, probability);
+      }
+      return events;
+    }
+    this.track(at, probability);
+    if (probability < s.negThreshold) {
+      this.silenceStart ??= at;
+      if (end - this.silenceStart >= s.minSilenceSamples) this.endSpeech(this.silenceStart, events);
+    } else {
+      this.silenceStart = undefined;
+    }
+    if (this.inSpeech && end - this.speechStart >= s.maxSpeechSamples) {
+      const cut = this.quietestRecent();
+      this.endSpeech(cut, events, false);
+      this.startSpeech(cut);
+      events.push({ type: 'speech-start', at: cut });
+    }
+    return events;
+  }
+
+  /** Ends an open span at the end of the audio. */
+  finish(totalSamples: number): SegmenterEvent[] {
+    const events: SegmenterEvent[] = [];
+    if (this.inSpeech) this.endSpeech(this.silenceStart ?? totalSamples, events, true, totalSamples);
+    return events;
+  }
+
+  private startSpeech(at: number): void {
+    this.inSpeech = true;
+    this.speechStart = at;
+    this.silenceStart = undefined;
+    this.probabilitySum = 0;
+    this.frames = 0;
+    this.recent = [];
+  }
+
+  private track(at: number, probability: number): void {
+    this.probabilitySum += probability;
+    this.frames += 1;
+    this.recent.push({ at, probability });
+    const second = Math.ceil(16_000 / FRAME_SAMPLES);
+    if (this.recent.length > second) this.recent.shift();
+  }
+
+  private quietestRecent(): number {
+    let best = this.recent[0]!;
+    for (const entry of this.recent) if (entry.probability < best.probability) best = entry;
+    // Never cut at the very start: the span would not advance.
+    return best.at > this.speechStart ? best.at : this.recent[this.recent.length - 1]!.at;
+  }
+
+  private endSpeech(at: number, events: SegmenterEvent[], pad = true, limit = Number.POSITIVE_INFINITY): void {
+    this.inSpeech = false;
+    const s = this.settings;
+    const start = Math.max(this.lastEnd, this.speechStart - s.padSamples);
+    const end = Math.min(limit, pad ? at + s.padSamples : at);
+    const probability = this.frames > 0 ? this.probabilitySum / this.frames : 0;
+    this.silenceStart = undefined;
+    if (at - this.speechStart < s.minSpeechSamples) return;
+    this.lastEnd = end;
+    events.push({ type: 'speech-end', span: { start, end, probability } });
+  }
+}

@@ -1,0 +1,24 @@
+/** Samples per VAD frame at 16 kHz (32 ms), what Silero v5/v6 take. */
+export const FRAME_SAMPLES = 512;
+
+/** Per-stream recurrent state of a backend; owned by the stream, never by the shared session. */
+export interface VadStreamState {
+  /** Silero: the recurrent state [2, 128] and the last 64 samples (the context every frame is prefixed with). */
+  recurrent?: Float32Array;
+  context?: Float32Array;
+  /** Energy backend: the tracked noise floor in dBFS. */
+  noiseFloorDb?: number;
+}
+
+export interface VadFrame {
+  samples: Float32Array;
+  state: VadStreamState;
+}
+
+/** A speech-probability model. `infer` takes frames of many streams at once and updates each one's state. */
+export interface VadBackend {
+  readonly name: 'silero' | 'energy' | 'ten';
+  newState(): VadStreamState;
+  infer(frames: readonly VadFrame[]): Promise<Float32Array>;
+  close(): Promise<void>;
+}

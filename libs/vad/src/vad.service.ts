@@ -1,0 +1,144 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { InjectMetric, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import type { Gauge, Histogram } from 'prom-client';
+import { AppConfig } from '@asr/config';
+import { type ComponentHealth, ContributesHealth, type HealthContributor } from '@asr/observability';
+import { EnergyVadBackend } from './energy-backend';
+import { segmenterSettings, type SegmenterSettingsMs } from './segmenter';
+import { SileroVadBackend } from './silero-backend';
+import { type SpeechSegment, speechSegments } from './speech-segments';
+import type { VadBackend } from './vad-backend';
+import { VadBatcher } from './vad-batcher';
+
+const INFERENCE = 'asr_vad_inference_seconds';
+const BATCH_SIZE = 'asr_vad_batch_size';
+const BACKEND = 'asr_vad_backend';
+
+export const vadMetricProviders = [
+  makeHistogramProvider({
+    name: INFERENCE,
+    help: 'Wall time of one batched VAD inference (the event loop is blocked for about this long).',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025],
+  }),
+  makeHistogramProvider({
+    name: BATCH_SIZE,
+    help: 'Frames per batched VAD inference.',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+  }),
+  makeGaugeProvider({ name: BACKEND, help: 'The VAD backend in use (1) by name.', labelNames: ['backend'] }),
+];
+
+export interface VadStatus {
+  requested: AppConfig['vad']['backend'];
+  running: VadBackend['name'];
+  degraded: boolean;
+  reason?: string;
+}
+
+const TEN_LICENCE =
+  'TEN-VAD is not open source: its licence adds conditions to Apache-2.0 that forbid deployments competing with its owner';
+
+/**
+ * Owns the VAD backend (chosen by VAD_BACKEND, falling back to the energy detector if it cannot load) and the one
+ * batcher every stream and upload shares.
+ */
+@ContributesHealth()
+@Injectable()
+export class VadService implements HealthContributor, OnModuleInit, OnApplicationShutdown {
+  readonly healthKey = 'vad';
+  private readonly logger = new Logger('VAD');
+  private backend!: VadBackend;
+  private batcher!: VadBatcher;
+  private status!: VadStatus;
+
+  constructor(
+    private readonly config: AppConfig,
+    @InjectMetric(INFERENCE) private readonly inference: Histogram<string>,
+    @InjectMetric(BATCH_SIZE) private readonly batchSize: Histogram<string>,
+    @InjectMetric(BACKEND) private readonly backendGauge: Gauge<string>,
+  ) {}
+
+  /** Nest awaits this before the app starts listening. */
+  async onModuleInit(): Promise<void> {
+    const requested = this.config.vad.backend;
+    try {
+      this.backend = await this.loadBackend(requested);
+      this.status = { requested, running: this.backend.name, degraded: false };
+    } catch (error) {
+      const reason = `${requested} VAD could not load (${error instanceof Error ? error.message : String(error)}); using the energy detector`;
+      this.logger.error(reason);
+      this.backend = new EnergyVadBackend();
+      this.status = { requested, running: 'energy', degraded: true, reason };
+    }
+    this.backendGauge.set({ backend: this.backend.name }, 1);
+    this.batcher = new VadBatcher(this.backend, this.config.vad.maxBatch, (size, seconds) => {
+      this.batchSize.observe(size);
+      this.inference.observe(seconds);
+    });
+    this.logger.log(`VAD backend: ${this.backend.name}`);
+  }
+
+  private async loadBackend(name: AppConfig['vad']['backend']): Promise<VadBackend> {
+    switch (name) {
+      case 'silero':
+        return SileroVadBackend.load();
+      case 'energy':
+        return new EnergyVadBackend();
+      case 'ten':
+        this.logger.warn(TEN_LICENCE);
+        throw new Error('the TEN-VAD backend is not bundled with this build (opt-in; see the README)');
+    }
+  }
+
+  get vadStatus(): VadStatus {
+    return this.status;
+  }
+
+  get sharedBatcher(): VadBatcher {
+    return this.batcher;
+  }
+
+  /** A fresh per-stream state for the running backend. */
+  newState(): ReturnType<VadBackend['newState']> {
+    return this.backend.newState();
+  }
+
+  /** The segmenter settings from configuration, with per-stream overrides. */
+  settings(overrides: Partial<SegmenterSettingsMs> = {}): ReturnType<typeof segmenterSettings> {
+    const vad = this.config.vad;
+    return segmenterSettings({
+      threshold: vad.threshold,
+      negThreshold: vad.negThreshold,
+      minSilenceMs: vad.minSilenceMs,
+      minSpeechMs: vad.minSpeechMs,
+      speechPadMs: vad.speechPadMs,
+      maxSpeechS: this.config.streaming.maxDurationS,
+      ...overrides,
+    });
+  }
+
+  /** Speech spans of a 16 kHz recording, with their audio when `withAudio`. */
+  segments(
+    blocks: AsyncIterable<Float32Array>,
+    options: { withAudio: boolean; overrides?: Partial<SegmenterSettingsMs> },
+  ): AsyncGenerator<SpeechSegment> {
+    return speechSegments(
+      blocks,
+      this.batcher,
+      this.backend.newState(),
+      this.settings(options.overrides),
+      options.withAudio,
+    );
+  }
+
+  checkHealth(): Promise<ComponentHealth> {
+    const { running, degraded, reason } = this.status;
+    return Promise.resolve(
+      degraded ? { status: 'degraded', backend: running, message: reason } : { status: 'up', backend: running },
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.backend.close();
+  }
+}
