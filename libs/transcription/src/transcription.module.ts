@@ -3,9 +3,10 @@ import { NativeTranscriptionController } from './native-transcription.controller
 import { OpenAiTranscriptionController } from './openai-transcription.controller';
 import { TranscriptionErrorFilter } from './transcription-error.filter';
 import { TranscriptionService } from './transcription.service';
+import { VadController } from './vad.controller';
 
 @Module({
-  controllers: [NativeTranscriptionController, OpenAiTranscriptionController],
+  controllers: [NativeTranscriptionController, OpenAiTranscriptionController, VadController],
   providers: [TranscriptionService, TranscriptionErrorFilter],
   exports: [TranscriptionService],
 })

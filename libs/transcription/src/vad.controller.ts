@@ -1,0 +1,70 @@
+import { Controller, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AudioDecoder, TARGET_SAMPLE_RATE, TempFiles } from '@asr/audio';
+import { VadService } from '@asr/vad';
+import { abortOnDisconnect } from './client-disconnect';
+import { TranscriptionErrorFilter } from './transcription-error.filter';
+import { readUpload } from './upload';
+
+class VadUploadFields {
+  @ApiProperty({ type: 'string', format: 'binary', description: 'The audio, in any accepted format.' })
+  file?: unknown;
+}
+
+export class SpeechSegmentDto {
+  @ApiProperty({ description: 'Seconds from the start of the audio (padding included).' }) start!: number;
+  @ApiProperty() end!: number;
+  @ApiProperty({ description: 'Mean speech probability over the segment.' }) probability!: number;
+}
+
+export class VadResponse {
+  @ApiProperty({ description: 'Seconds of audio.' }) duration!: number;
+  @ApiProperty({ enum: ['silero', 'energy', 'ten'] }) backend!: string;
+  @ApiProperty({ type: [SpeechSegmentDto] }) segments!: SpeechSegmentDto[];
+}
+
+const round = (seconds: number): number => Math.round(seconds * 1000) / 1000;
+
+@ApiTags('transcription')
+@UseFilters(TranscriptionErrorFilter)
+@Controller('api/v1')
+export class VadController {
+  constructor(
+    private readonly decoder: AudioDecoder,
+    private readonly vad: VadService,
+    private readonly tempFiles: TempFiles,
+  ) {}
+
+  @Post('vad')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The speech segments of an uploaded file, as the VAD finds them.' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: VadUploadFields })
+  @ApiOkResponse({ type: VadResponse })
+  async detect(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<VadResponse> {
+    const abort = abortOnDisconnect(reply);
+    const upload = await readUpload(request, this.tempFiles);
+    try {
+      let samples = 0;
+      const decoder = this.decoder;
+      async function* counted(): AsyncGenerator<Float32Array> {
+        for await (const block of decoder.decodeFile(upload.path, { signal: abort.signal })) {
+          samples += block.length;
+          yield block;
+        }
+      }
+      const segments: SpeechSegmentDto[] = [];
+      for await (const span of this.vad.segments(counted(), { withAudio: false })) {
+        segments.push({
+          start: round(span.start / TARGET_SAMPLE_RATE),
+          end: round(span.end / TARGET_SAMPLE_RATE),
+          probability: round(span.probability),
+        });
+      }
+      return { duration: round(samples / TARGET_SAMPLE_RATE), backend: this.vad.vadStatus.running, segments };
+    } finally {
+      await upload.remove();
+    }
+  }
+}

@@ -1,0 +1,138 @@
+import { corpusSentences } from './support/speech';
+import {
+  pinkNoise,
+  RATE,
+  segmentScores,
+  sequence,
+  speak,
+  type Span,
+  truthSpans,
+  whiteNoise,
+  withDistractors,
+  withNoise,
+} from './support/mixes';
+import {
+  EnergyVadBackend,
+  FRAME_SAMPLES,
+  segmenterSettings,
+  SileroVadBackend,
+  speechSegments,
+  type VadBackend,
+  VadBatcher,
+} from '@asr/vad';
+
+jest.setTimeout(120_000);
+
+const SETTINGS = segmenterSettings({
+  threshold: 0.5,
+  negThreshold: 0.35,
+  minSilenceMs: 300,
+  minSpeechMs: 250,
+  speechPadMs: 200,
+  maxSpeechS: 30,
+});
+
+async function* blocksOf(signal: Float32Array, size = 4000): AsyncGenerator<Float32Array> {
+  for (let i = 0; i < signal.length; i += size) {
+    await Promise.resolve();
+    yield signal.subarray(i, i + size);
+  }
+}
+
+async function detect(
+  backend: VadBackend,
+  signal: Float32Array,
+  batcher = new VadBatcher(backend, 32),
+): Promise<Span[]> {
+  const spans: Span[] = [];
+  for await (const s of speechSegments(blocksOf(signal), batcher, backend.newState(), SETTINGS, false)) spans.push(s);
+  return spans;
+}
+
+describe('VAD', () => {
+  let silero: SileroVadBackend;
+  let clean: Float32Array;
+  let truth: Span[];
+  let mixes: Record<string, Float32Array>;
+  beforeAll(async () => {
+    silero = await SileroVadBackend.load();
+    const built = sequence(speak(corpusSentences().slice(0, 8)));
+    clean = built.clean;
+    truth = truthSpans(clean);
+    const pink = pinkNoise(clean.length, 11);
+    const white = whiteNoise(clean.length, 12);
+    mixes = {
+      clean,
+      'clean + tones and bursts': withDistractors(clean, truth, built.gaps),
+      'pink SNR 20': withNoise(clean, truth, pink, 20),
+      'white SNR 20': withNoise(clean, truth, white, 20),
+      'pink SNR 10': withNoise(clean, truth, pink, 10),
+      'white SNR 10': withNoise(clean, truth, white, 10),
+      'pink SNR 0': withNoise(clean, truth, pink, 0),
+      'white SNR 0': withNoise(clean, truth, white, 0),
+    };
+  });
+  afterAll(() => silero.close());
+
+  it('builds a mix with one truth span per utterance', () => {
+    expect(truth).toHaveLength(8);
+  });
+
+  it('silero: segment F1 ≥ 0.95 on clean, SNR 20 and SNR 10 (distractors included); every utterance found at SNR 0', async () => {
+    const rows: string[] = [];
+    for (const [name, signal] of Object.entries(mixes)) {
+      const scores = segmentScores(truth, await detect(silero, signal));
+      rows.push(
+        `${name}: F1 ${scores.f1.toFixed(3)} (found ${scores.found}/${truth.length}, precision ${scores.precision.toFixed(2)})`,
+      );
+      if (name.includes('SNR 0')) expect(scores.recall).toBe(1);
+      else expect(scores.f1).toBeGreaterThanOrEqual(0.95);
+    }
+    console.log(`silero VAD\n${rows.join('\n')}`);
+  });
+
+  it('energy (the fallback): figures per mix, and clean speech found', async () => {
+    const energy = new EnergyVadBackend();
+    const rows: string[] = [];
+    for (const [name, signal] of Object.entries(mixes)) {
+      const scores = segmentScores(truth, await detect(energy, signal));
+      rows.push(
+        `${name}: F1 ${scores.f1.toFixed(3)} (found ${scores.found}/${truth.length}, precision ${scores.precision.toFixed(2)})`,
+      );
+      if (name === 'clean') expect(scores.f1).toBeGreaterThanOrEqual(0.9);
+    }
+    console.log(`energy VAD\n${rows.join('\n')}`);
+  });
+
+  it('batched and unbatched inference give the same probabilities (within 1e-6)', async () => {
+    const streams = Object.values(mixes).map(() => silero.newState());
+    const alone = Object.values(mixes).map(() => silero.newState());
+    const signals = Object.values(mixes);
+    let worst = 0;
+    for (let f = 0; f < 200; f += 1) {
+      const at = RATE + f * FRAME_SAMPLES;
+      const frames = signals.map((s, i) => ({ samples: s.slice(at, at + FRAME_SAMPLES), state: streams[i]! }));
+      const batched = await silero.infer(frames);
+      for (let i = 0; i < signals.length; i += 1) {
+        const [single] = await silero.infer([{ samples: signals[i]!.slice(at, at + FRAME_SAMPLES), state: alone[i]! }]);
+        worst = Math.max(worst, Math.abs(single! - batched[i]!));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('two interleaved streams on one batcher give the same segments as each alone', async () => {
+    const a = mixes['pink SNR 10']!;
+    const b = mixes['clean + tones and bursts']!;
+    const aloneA = await detect(silero, a);
+    const aloneB = await detect(silero, b);
+    const shared = new VadBatcher(silero, 32);
+    const [togetherA, togetherB] = await Promise.all([detect(silero, a, shared), detect(silero, b, shared)]);
+    expect(togetherA).toEqual(aloneA);
+    expect(togetherB).toEqual(aloneB);
+  });
+
+  it('refuses a model file whose sha256 differs', async () => {
+    await expect(SileroVadBackend.load(undefined, '0'.repeat(64))).rejects.toThrow(/sha256/);
+  });
+});
