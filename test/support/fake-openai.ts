@@ -13,6 +13,8 @@ export interface SeenRequest {
 
 export type Behaviour =
   | { kind: 'ok'; text?: string; delayMs?: number }
+  /** Finds the sounds in the WAV it received and answers one "word" per sound, timed in that WAV. */
+  | { kind: 'sounds' }
   | { kind: 'status'; status: number; retryAfter?: string; message?: string }
   | { kind: 'hang' }
   | { kind: 'reset' }
@@ -80,11 +82,34 @@ export class FakeOpenAi {
       this.open.delete(res);
     });
     this.open.add(res);
-    await this.answer(this.script.shift() ?? { kind: 'ok' }, res);
+    if (body.length > this.maxBodyBytes) {
+      await this.answer({ kind: 'status', status: 413, message: 'Maximum content size limit exceeded' }, res);
+      return;
+    }
+    await this.answer(this.script.shift() ?? this.fallback, res, seen);
   }
 
-  private async answer(behaviour: Behaviour, res: ServerResponse): Promise<void> {
+  /** Every request gets this behaviour when no script is left (default: `ok`). */
+  fallback: Behaviour = { kind: 'ok' };
+  /** Bodies above this many bytes get 413, as OpenAI's 25 MB limit does. */
+  maxBodyBytes = Number.POSITIVE_INFINITY;
+
+  private async answer(behaviour: Behaviour, res: ServerResponse, seen?: SeenRequest): Promise<void> {
     switch (behaviour.kind) {
+      case 'sounds': {
+        const spans = soundsIn(seen?.file?.bytes ?? Buffer.alloc(0));
+        const words = spans.map((span, i) => ({ word: `sound${i}`, start: span.start, end: span.end }));
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            text: words.map((w) => w.word).join(' '),
+            language: 'english',
+            segments: words.map((w) => ({ start: w.start, end: w.end, text: w.word })),
+            words,
+          }),
+        );
+        return;
+      }
       case 'ok': {
         if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
         if (res.destroyed) return;
@@ -122,4 +147,23 @@ export class FakeOpenAi {
         return;
     }
   }
+}
+
+/** Spans (in seconds) where a 16 kHz 16-bit WAV is above −40 dBFS in 10 ms windows, gaps under 300 ms merged. */
+function soundsIn(wav: Buffer): { start: number; end: number }[] {
+  if (wav.length <= 44) return [];
+  const samples = new Int16Array(
+    wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length - ((wav.length - 44) % 2)),
+  );
+  const window = 160;
+  const spans: { start: number; end: number }[] = [];
+  for (let at = 0; at + window <= samples.length; at += window) {
+    let sum = 0;
+    for (let i = at; i < at + window; i += 1) sum += (samples[i]! / 32768) ** 2;
+    if (10 * Math.log10(sum / window + 1e-12) <= -40) continue;
+    const last = spans[spans.length - 1];
+    if (last && at / 16000 - last.end < 0.3) last.end = (at + window) / 16000;
+    else spans.push({ start: at / 16000, end: (at + window) / 16000 });
+  }
+  return spans;
 }

@@ -272,7 +272,7 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   @Max(2000)
-  VAD_SPEECH_PAD_MS: number = 200;
+  VAD_SPEECH_PAD_MS: number = 400;
 
   @EnvVar({
     group: 'vad',

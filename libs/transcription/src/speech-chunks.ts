@@ -16,11 +16,18 @@ export interface SpeechChunk {
   pieces: Piece[];
 }
 
-/** Maps a time in a chunk back to the recording: inside a piece by offset, inside a gap to the piece's end. */
+/**
+ * Maps a time in a chunk back to the recording: inside a piece by offset; inside the silence between two pieces to
+ * the end of the one before or the start of the one after, whichever is nearer (an onset found a few ms early
+ * belongs to the next piece).
+ */
 export function toOriginalTime(chunk: SpeechChunk, t: number): number {
-  let match = chunk.pieces[0]!;
-  for (const piece of chunk.pieces) if (piece.chunkStart <= t) match = piece;
-  return match.originalStart + Math.min(Math.max(0, t - match.chunkStart), match.duration);
+  const index = pieceAt(chunk, t);
+  const piece = chunk.pieces[index]!;
+  const next = chunk.pieces[index + 1];
+  const pieceEnd = piece.chunkStart + piece.duration;
+  if (next && t > pieceEnd && next.chunkStart - t < t - pieceEnd) return next.originalStart;
+  return piece.originalStart + Math.min(Math.max(0, t - piece.chunkStart), piece.duration);
 }
 
 function build(segments: SpeechSegment[]): SpeechChunk {
