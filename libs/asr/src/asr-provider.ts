@@ -15,6 +15,11 @@ export interface AsrCapabilities {
   maxRequestBytes: number | null;
   /** Longest chunk of audio sent in one call. */
   maxChunkSeconds: number;
+  /**
+   * Whether several speech spans may share one call (joined with a short pause). Remote providers: yes, fewer
+   * calls. The embedded engine: no, it decodes an utterance best on its own, as it was trained.
+   */
+  joinsSpeechSpans: boolean;
 }
 
 export interface TranscribeOptions {

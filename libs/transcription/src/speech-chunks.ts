@@ -49,18 +49,20 @@ function build(segments: SpeechSegment[]): SpeechChunk {
 
 /**
  * Joins speech spans (silence between them dropped) into chunks of at most `maxChunkS`, so long recordings fit a
- * provider's limits and silence never reaches it. A span is never longer than a chunk (the segmenter splits it).
+ * provider's limits and silence never reaches it; with `join` false every span is a chunk of its own. A span is
+ * never longer than a chunk (the segmenter splits it).
  */
 export async function* speechChunks(
   segments: AsyncIterable<SpeechSegment>,
   maxChunkS: number,
+  join = true,
 ): AsyncGenerator<SpeechChunk> {
   const max = Math.floor(maxChunkS * TARGET_SAMPLE_RATE);
   let pending: SpeechSegment[] = [];
   let length = 0;
   for await (const segment of segments) {
     const added = segment.samples!.length + (pending.length > 0 ? GAP_SAMPLES : 0);
-    if (pending.length > 0 && length + added > max) {
+    if (pending.length > 0 && (!join || length + added > max)) {
       yield build(pending);
       pending = [];
       length = 0;

@@ -85,7 +85,9 @@ export class TranscriptionService {
         withAudio: true,
         overrides: { maxSpeechS: Math.min(this.vad.settings().maxSpeechSamples / TARGET_SAMPLE_RATE, maxChunkS - 1) },
       });
-      const chunks = speechChunks(speech, maxChunkS)[Symbol.asyncIterator]();
+      const chunks = speechChunks(speech, maxChunkS, this.provider.capabilities.joinsSpeechSpans)[
+        Symbol.asyncIterator
+      ]();
       for (;;) {
         const decodeStarted = performance.now();
         const next = await chunks.next();

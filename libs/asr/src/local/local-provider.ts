@@ -38,6 +38,7 @@ export class LocalPocketSphinxProvider extends AsrProvider {
     ignoredFields: ['model', 'prompt', 'temperature'],
     maxRequestBytes: null,
     maxChunkSeconds: 20,
+    joinsSpeechSpans: false,
   };
 
   private readonly logger = new Logger('ASR');

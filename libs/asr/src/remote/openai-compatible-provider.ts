@@ -49,6 +49,7 @@ export class OpenAiCompatibleProvider extends AsrProvider {
     ignoredFields: [],
     maxRequestBytes: MAX_REQUEST_BYTES,
     maxChunkSeconds: MAX_CHUNK_SECONDS,
+    joinsSpeechSpans: true,
   };
 
   private readonly logger = new Logger('ASR');

@@ -62,6 +62,7 @@ export class ProviderCapabilitiesDto {
   ignoredFields!: string[];
   @ApiProperty({ type: Number, nullable: true }) maxRequestBytes!: number | null;
   @ApiProperty() maxChunkSeconds!: number;
+  @ApiProperty({ description: 'Whether several speech spans are sent in one call.' }) joinsSpeechSpans!: boolean;
 }
 
 export class ProviderInfoResponse {
