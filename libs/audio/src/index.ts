@@ -1,6 +1,5 @@
 export { AudioDecoder, type DecodeOptions } from './audio-decoder';
 export { AudioError, type AudioErrorCode } from './audio-error';
-export { type AudioChunk, chunkAudio } from './chunker';
 export { AudioModule } from './audio.module';
 export { concatFloat32, encodeWav, float32ToInt16, int16ToFloat32, TARGET_SAMPLE_RATE } from './pcm';
 export { Resampler } from './resampler';
