@@ -16,18 +16,6 @@ export function float32ToInt16(samples: Float32Array): Int16Array {
   return out;
 }
 
-export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const out = new Float32Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /**
  * 16-bit mono PCM WAV bytes, what remote providers are sent. Written into `into` when it is large enough (callers
  * that send chunk after chunk reuse one buffer), otherwise into a new one; returns the bytes written.
