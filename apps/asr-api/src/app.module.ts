@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { type DynamicModule, Module, type ModuleMetadata, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AsrProviderModule } from '@asr/asr';
 import { AudioModule } from '@asr/audio';
@@ -8,6 +8,18 @@ import { AllExceptionsFilter, ObservabilityModule } from '@asr/observability';
 import { TranscriptionModule } from '@asr/transcription';
 import { VadModule } from '@asr/vad';
 
+/** The transcription pipeline and what it stands on: the server and `asr-api transcribe` share it. */
+export function pipelineModules(config?: AppConfig): NonNullable<ModuleMetadata['imports']> {
+  return [
+    ConfigModule.forRoot(config),
+    ObservabilityModule,
+    AudioModule,
+    VadModule,
+    AsrProviderModule,
+    TranscriptionModule,
+  ];
+}
+
 /** Composition only: which modules make up the service. */
 @Module({})
 export class AppModule {
@@ -15,15 +27,7 @@ export class AppModule {
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        ConfigModule.forRoot(config),
-        ObservabilityModule,
-        AudioModule,
-        VadModule,
-        AsrProviderModule,
-        TranscriptionModule,
-        HealthModule,
-      ],
+      imports: [...pipelineModules(config), HealthModule],
       providers: [
         { provide: APP_FILTER, useExisting: AllExceptionsFilter },
         {

@@ -1,20 +1,10 @@
 import { existsSync } from 'node:fs';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AsrProvider, AsrProviderModule } from '@asr/asr';
-import { AudioModule } from '@asr/audio';
-import { type AppConfig, ConfigModule } from '@asr/config';
-import { ObservabilityModule } from '@asr/observability';
-import { VadModule } from '@asr/vad';
-import {
-  allWords,
-  toSrt,
-  toText,
-  toVerboseJson,
-  toVtt,
-  TranscriptionModule,
-  TranscriptionService,
-} from '@asr/transcription';
+import { AsrProvider } from '@asr/asr';
+import type { AppConfig } from '@asr/config';
+import { allWords, toSrt, toText, toVerboseJson, toVtt, TranscriptionService } from '@asr/transcription';
+import { pipelineModules } from '../app.module';
 import { configOrExit, loadCliConfig } from './cli-config';
 
 export const CLI_FORMATS = ['json', 'text', 'srt', 'vtt', 'verbose_json'] as const;
@@ -26,16 +16,7 @@ export interface TranscribeCommandOptions {
 }
 
 function engineModule(config: AppConfig): new () => unknown {
-  @Module({
-    imports: [
-      ConfigModule.forRoot(config),
-      ObservabilityModule,
-      AudioModule,
-      VadModule,
-      AsrProviderModule,
-      TranscriptionModule,
-    ],
-  })
+  @Module({ imports: pipelineModules(config) })
   class TranscribeCliModule {}
   return TranscribeCliModule;
 }
