@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The time the service adds to a transcription, outside the engine: a 5 s WAV, with an OpenAI-compatible fake
 // provider on 127.0.0.1 that answers at once. The split comes from the Server-Timing header (upload spool,
-// decode, format); the baseline in the same run is the same request made straight to the fake.
+// decode, VAD, format); the baseline in the same run is the same request made straight to the fake.
 // Usage: npm run build && node bench/overhead.mjs [requests]
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -90,12 +90,13 @@ console.log(
       p50Ms: {
         upload: p50('upload'),
         decode: p50('decode'),
+        vad: p50('vad'),
         format: p50('format'),
-        outsideEngine: p50('outside'),
+        outsideEngineAndVad: p50('outside'),
         asrCall: p50('asr'),
         client: p50('client'),
       },
-      p95Ms: { outsideEngine: p95('outside'), client: p95('client') },
+      p95Ms: { vad: p95('vad'), outsideEngineAndVad: p95('outside'), client: p95('client') },
       directToFakeP50Ms: Number(percentile(direct, 50).toFixed(3)),
       clientOverDirectP50: Number((p50('client') / percentile(direct, 50)).toFixed(2)),
     },

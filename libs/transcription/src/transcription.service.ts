@@ -22,6 +22,7 @@ export interface TranscriptionRequest extends TranscribeOptions {
 /** Where the time of one transcription went, in ms (sent as a Server-Timing header). */
 export interface TranscriptionTimings {
   decodeMs: number;
+  vadMs: number;
   asrMs: number;
 }
 
@@ -72,7 +73,7 @@ export class TranscriptionService {
     const started = performance.now();
     const segments: TranscriptSegment[] = [];
     let language: string | undefined = request.language;
-    const timings: TranscriptionTimings = { decodeMs: 0, asrMs: 0 };
+    const timings: TranscriptionTimings = { decodeMs: 0, vadMs: 0, asrMs: 0 };
     const decoded = { samples: 0 };
     try {
       const blocks =
@@ -83,6 +84,7 @@ export class TranscriptionService {
       const maxChunkS = this.provider.capabilities.maxChunkSeconds;
       const speech = this.vad.segments(counted(blocks, decoded), {
         withAudio: true,
+        timing: timings,
         overrides: { maxSpeechS: Math.min(this.vad.settings().maxSpeechSamples / TARGET_SAMPLE_RATE, maxChunkS - 1) },
       });
       const chunks = speechChunks(speech, maxChunkS, this.provider.capabilities.joinsSpeechSpans)[
@@ -119,6 +121,8 @@ export class TranscriptionService {
       this.metrics.failed(this.provider.name, kind);
       throw error;
     }
+    // Time waiting for chunks covers decoding and VAD; report them apart.
+    timings.decodeMs -= timings.vadMs;
     const durationS = decoded.samples / TARGET_SAMPLE_RATE;
     const elapsedS = (performance.now() - started) / 1000;
     this.metrics.succeeded(this.provider.name, durationS, elapsedS);

@@ -39,6 +39,7 @@ class RetainedAudio {
 /**
  * The speech spans of a recording, as it is decoded: frames of 512 samples through the shared batcher (this
  * stream's state kept here), the segmenter over their probabilities, and — with `withAudio` — each span's samples.
+ * Time spent waiting for inference is added to `timing.vadMs`.
  */
 export async function* speechSegments(
   blocks: AsyncIterable<Float32Array>,
@@ -46,6 +47,7 @@ export async function* speechSegments(
   state: VadStreamState,
   settings: SegmenterSettings,
   withAudio: boolean,
+  timing: { vadMs: number } = { vadMs: 0 },
 ): AsyncGenerator<SpeechSegment> {
   const segmenter = new Segmenter(settings);
   const audio = new RetainedAudio();
@@ -67,7 +69,9 @@ export async function* speechSegments(
       offset += take;
       if (filled < FRAME_SAMPLES) break;
       filled = 0;
+      const submitted = performance.now();
       const probability = await batcher.submit({ samples: frame, state });
+      timing.vadMs += performance.now() - submitted;
       for (const event of segmenter.push(probability)) {
         if (event.type === 'speech-end') yield emit(event.span);
       }

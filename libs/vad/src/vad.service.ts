@@ -120,7 +120,7 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
   /** Speech spans of a 16 kHz recording, with their audio when `withAudio`. */
   segments(
     blocks: AsyncIterable<Float32Array>,
-    options: { withAudio: boolean; overrides?: Partial<SegmenterSettingsMs> },
+    options: { withAudio: boolean; overrides?: Partial<SegmenterSettingsMs>; timing?: { vadMs: number } },
   ): AsyncGenerator<SpeechSegment> {
     return speechSegments(
       blocks,
@@ -128,6 +128,7 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
       this.backend.newState(),
       this.settings(options.overrides),
       options.withAudio,
+      options.timing,
     );
   }
 
