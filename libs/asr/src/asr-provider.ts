@@ -20,6 +20,8 @@ export interface AsrCapabilities {
    * calls. The embedded engine: no, it decodes an utterance best on its own, as it was trained.
    */
   joinsSpeechSpans: boolean;
+  /** Calls it serves at once (decoders, or the remote concurrency limit): an upload never runs more chunks than this. */
+  parallelCalls: number;
 }
 
 export interface TranscribeOptions {

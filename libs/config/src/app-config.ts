@@ -41,6 +41,7 @@ export abstract class AppConfig {
     timeoutS: number;
     maxRetries: number;
     concurrency: number;
+    chunkConcurrency: number;
     local: { concurrency: number; queue: number; hmmPath: string; lmPath: string; dictPath: string };
   };
   abstract readonly vad: {
@@ -108,6 +109,7 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       timeoutS: env.ASR_TIMEOUT_S,
       maxRetries: env.ASR_MAX_RETRIES,
       concurrency: env.ASR_CONCURRENCY,
+      chunkConcurrency: env.ASR_CHUNK_CONCURRENCY,
       local: {
         concurrency: env.LOCAL_ASR_CONCURRENCY || availableParallelism(),
         queue: env.LOCAL_ASR_QUEUE,

@@ -201,6 +201,15 @@ export class EnvironmentVariables {
 
   @EnvVar({
     group: 'asr',
+    description: 'Chunks of one upload transcribed at the same time (long recordings finish sooner).',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(32)
+  ASR_CHUNK_CONCURRENCY: number = 2;
+
+  @EnvVar({
+    group: 'asr',
     description: 'Embedded engine: parallel decoders (about 90 MiB each); 0 means one per CPU core.',
   })
   @IsInt()

@@ -3,13 +3,15 @@ import {
   AsrError,
   AsrMetrics,
   AsrProvider,
+  type ChunkTranscript,
   type TranscribeOptions,
   type Transcript,
   type TranscriptSegment,
 } from '@asr/asr';
 import { AudioDecoder, AudioError, TARGET_SAMPLE_RATE } from '@asr/audio';
+import { AppConfig } from '@asr/config';
 import { VadService } from '@asr/vad';
-import { speechChunks, splitAtPieces, toOriginalTime } from './speech-chunks';
+import { type SpeechChunk, speechChunks, splitAtPieces, toOriginalTime } from './speech-chunks';
 
 export type AudioSource = { path: string } | { stream: AsyncIterable<Buffer> };
 
@@ -58,6 +60,7 @@ export class TranscriptionService {
     private readonly provider: AsrProvider,
     private readonly metrics: AsrMetrics,
     private readonly vad: VadService,
+    private readonly config: AppConfig,
   ) {}
 
   get providerName(): string {
@@ -66,6 +69,28 @@ export class TranscriptionService {
 
   modelFor(requested: string | undefined): string {
     return this.provider.name === 'local' ? this.provider.defaultModel : (requested ?? this.provider.defaultModel);
+  }
+
+  /** A chunk's segments with times mapped to the recording (split where the VAD found a pause). */
+  private toSegments(
+    chunk: SpeechChunk,
+    result: ChunkTranscript,
+    firstId: number,
+    wordTimestamps: boolean,
+  ): TranscriptSegment[] {
+    const at = (t: number): number => round(toOriginalTime(chunk, t));
+    return result.segments
+      .flatMap((s) => splitAtPieces(chunk, s))
+      .filter((s) => s.text.length > 0)
+      .map((s, i) => ({
+        id: firstId + i,
+        start: at(s.start),
+        end: at(s.end),
+        text: s.text,
+        ...(wordTimestamps && s.words
+          ? { words: s.words.map((w) => ({ ...w, start: at(w.start), end: at(w.end) })) }
+          : {}),
+      }));
   }
 
   /** `source`: a file on disk (a spooled upload, the CLI's argument) or a stream of bytes. */
@@ -90,31 +115,42 @@ export class TranscriptionService {
       const chunks = speechChunks(speech, maxChunkS, this.provider.capabilities.joinsSpeechSpans)[
         Symbol.asyncIterator
       ]();
-      for (;;) {
-        const decodeStarted = performance.now();
-        const next = await chunks.next();
-        timings.decodeMs += performance.now() - decodeStarted;
-        if (next.done) break;
-        const chunk = next.value;
-        const asrStarted = performance.now();
-        const result = await this.provider.transcribe(chunk.samples, request);
-        timings.asrMs += performance.now() - asrStarted;
+      // Up to ASR_CHUNK_CONCURRENCY chunks in flight; results are merged in order as they complete.
+      const calls = new AbortController();
+      const signal = request.signal ? AbortSignal.any([request.signal, calls.signal]) : calls.signal;
+      const inFlight: Promise<{ chunk: SpeechChunk; result: ChunkTranscript }>[] = [];
+      const parallel = Math.max(
+        1,
+        Math.min(this.config.asr.chunkConcurrency, this.provider.capabilities.parallelCalls),
+      );
+      const merge = async (): Promise<void> => {
+        const { chunk, result } = await inFlight.shift()!;
         language ??= result.language;
-        const at = (t: number): number => round(toOriginalTime(chunk, t));
-        const added = result.segments
-          .flatMap((s) => splitAtPieces(chunk, s))
-          .filter((s) => s.text.length > 0)
-          .map((s, i) => ({
-            id: segments.length + i,
-            start: at(s.start),
-            end: at(s.end),
-            text: s.text,
-            ...(request.wordTimestamps && s.words
-              ? { words: s.words.map((w) => ({ ...w, start: at(w.start), end: at(w.end) })) }
-              : {}),
-          }));
+        const added = this.toSegments(chunk, result, segments.length, request.wordTimestamps);
         segments.push(...added);
         request.onSegments?.(added);
+      };
+      try {
+        for (;;) {
+          const decodeStarted = performance.now();
+          const next = await chunks.next();
+          timings.decodeMs += performance.now() - decodeStarted;
+          if (next.done) break;
+          const chunk = next.value;
+          const asrStarted = performance.now();
+          const call = this.provider.transcribe(chunk.samples, { ...request, signal }).then((result) => {
+            timings.asrMs += performance.now() - asrStarted;
+            return { chunk, result };
+          });
+          // Awaited in order by merge(); this only keeps an early failure from counting as unhandled.
+          call.catch(() => undefined);
+          inFlight.push(call);
+          if (inFlight.length >= parallel) await merge();
+        }
+        while (inFlight.length > 0) await merge();
+      } catch (error) {
+        calls.abort();
+        throw error;
       }
     } catch (error) {
       const kind = error instanceof AsrError || error instanceof AudioError ? error.code : 'internal';

@@ -30,16 +30,21 @@ function spelling(token: string): string {
 export class LocalPocketSphinxProvider extends AsrProvider {
   readonly name = 'local' as const;
   readonly defaultModel = LOCAL_MODEL;
-  readonly capabilities: AsrCapabilities = {
-    streamingPartials: true,
-    wordTimestamps: true,
-    languages: ['en'],
-    honoredFields: ['language', 'timestamp_granularities'],
-    ignoredFields: ['model', 'prompt', 'temperature'],
-    maxRequestBytes: null,
-    maxChunkSeconds: 20,
-    joinsSpeechSpans: false,
-  };
+  readonly capabilities: AsrCapabilities;
+
+  private static capabilitiesFor(decoders: number): AsrCapabilities {
+    return {
+      streamingPartials: true,
+      wordTimestamps: true,
+      languages: ['en'],
+      honoredFields: ['language', 'timestamp_granularities'],
+      ignoredFields: ['model', 'prompt', 'temperature'],
+      maxRequestBytes: null,
+      maxChunkSeconds: 20,
+      joinsSpeechSpans: false,
+      parallelCalls: decoders,
+    };
+  }
 
   private readonly logger = new Logger('ASR');
   private readonly pool: SlotPool<unknown>;
@@ -51,6 +56,7 @@ export class LocalPocketSphinxProvider extends AsrProvider {
 
   constructor(private readonly settings: AppConfig['asr']['local']) {
     super();
+    this.capabilities = LocalPocketSphinxProvider.capabilitiesFor(settings.concurrency);
     this.pool = new SlotPool(settings.queue);
   }
 

@@ -41,16 +41,21 @@ interface VerboseTranscription {
 export class OpenAiCompatibleProvider extends AsrProvider {
   readonly name: Exclude<AsrProviderName, 'local'>;
   readonly defaultModel: string;
-  readonly capabilities: AsrCapabilities = {
-    streamingPartials: false,
-    wordTimestamps: true,
-    languages: ['*'],
-    honoredFields: ['model', 'language', 'prompt', 'temperature', 'timestamp_granularities'],
-    ignoredFields: [],
-    maxRequestBytes: MAX_REQUEST_BYTES,
-    maxChunkSeconds: MAX_CHUNK_SECONDS,
-    joinsSpeechSpans: true,
-  };
+  readonly capabilities: AsrCapabilities;
+
+  private static capabilitiesFor(concurrency: number): AsrCapabilities {
+    return {
+      streamingPartials: false,
+      wordTimestamps: true,
+      languages: ['*'],
+      honoredFields: ['model', 'language', 'prompt', 'temperature', 'timestamp_granularities'],
+      ignoredFields: [],
+      maxRequestBytes: MAX_REQUEST_BYTES,
+      maxChunkSeconds: MAX_CHUNK_SECONDS,
+      joinsSpeechSpans: true,
+      parallelCalls: concurrency,
+    };
+  }
 
   private readonly logger = new Logger('ASR');
   private readonly client: OpenAI;
@@ -61,6 +66,7 @@ export class OpenAiCompatibleProvider extends AsrProvider {
 
   constructor(private readonly options: RemoteProviderOptions) {
     super();
+    this.capabilities = OpenAiCompatibleProvider.capabilitiesFor(options.concurrency);
     this.name = options.name;
     this.defaultModel = options.endpoint.model;
     this.client = new OpenAI({

@@ -63,6 +63,8 @@ export class ProviderCapabilitiesDto {
   @ApiProperty({ type: Number, nullable: true }) maxRequestBytes!: number | null;
   @ApiProperty() maxChunkSeconds!: number;
   @ApiProperty({ description: 'Whether several speech spans are sent in one call.' }) joinsSpeechSpans!: boolean;
+  @ApiProperty({ description: 'Calls served at once; an upload runs at most this many chunks together.' })
+  parallelCalls!: number;
 }
 
 export class ProviderInfoResponse {
