@@ -5,6 +5,7 @@ export { createAsrProvider } from './asr-provider.factory';
 export { AsrProviderModule } from './asr.module';
 export { loadPocketSphinx, type PocketSphinxLibrary } from './local/pocketsphinx-binding';
 export { LOCAL_MODEL, LocalPocketSphinxProvider } from './local/local-provider';
+export { toLanguageCode, toLanguageName } from './remote/language-codes';
 export { checkProviderConnection, type ConnectionReport, type ConnectionVerdict } from './provider-connection';
 export { remoteProviderSettings } from './remote-provider-settings';
 export type { ChunkTranscript, Transcript, TranscriptSegment, TranscriptWord } from './transcript';

@@ -7,12 +7,15 @@ export function int16ToFloat32(samples: Int16Array): Float32Array {
   return out;
 }
 
+/** One float sample (clipped to −1…1) as a 16-bit integer. */
+function toInt16(sample: number): number {
+  const s = Math.max(-1, Math.min(1, sample));
+  return s < 0 ? Math.round(s * 32768) : Math.round(s * 32767);
+}
+
 export function float32ToInt16(samples: Float32Array): Int16Array {
   const out = new Int16Array(samples.length);
-  for (let i = 0; i < samples.length; i += 1) {
-    const s = Math.max(-1, Math.min(1, samples[i]!));
-    out[i] = s < 0 ? Math.round(s * 32768) : Math.round(s * 32767);
-  }
+  for (let i = 0; i < samples.length; i += 1) out[i] = toInt16(samples[i]!);
   return out;
 }
 
@@ -37,9 +40,6 @@ export function encodeWav(samples: Float32Array, sampleRate: number = TARGET_SAM
   wav.writeUInt16LE(16, 34);
   wav.write('data', 36, 'ascii');
   wav.writeUInt32LE(dataBytes, 40);
-  for (let i = 0; i < samples.length; i += 1) {
-    const s = Math.max(-1, Math.min(1, samples[i]!));
-    wav.writeInt16LE(s < 0 ? Math.round(s * 32768) : Math.round(s * 32767), 44 + i * 2);
-  }
+  for (let i = 0; i < samples.length; i += 1) wav.writeInt16LE(toInt16(samples[i]!), 44 + i * 2);
   return wav;
 }

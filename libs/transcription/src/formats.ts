@@ -1,4 +1,4 @@
-import type { Transcript, TranscriptSegment, TranscriptWord } from '@asr/asr';
+import { toLanguageName, type Transcript, type TranscriptSegment, type TranscriptWord } from '@asr/asr';
 
 function pad(value: number, width: number): string {
   return String(value).padStart(width, '0');
@@ -39,26 +39,6 @@ export function allWords(transcript: Transcript): TranscriptWord[] {
   return transcript.segments.flatMap((segment) => segment.words ?? []);
 }
 
-const LANGUAGE_NAMES: Record<string, string> = {
-  en: 'english',
-  de: 'german',
-  fr: 'french',
-  es: 'spanish',
-  it: 'italian',
-  pt: 'portuguese',
-  nl: 'dutch',
-  ru: 'russian',
-  pl: 'polish',
-  uk: 'ukrainian',
-  tr: 'turkish',
-  ar: 'arabic',
-  zh: 'chinese',
-  ja: 'japanese',
-  ko: 'korean',
-  hi: 'hindi',
-  sv: 'swedish',
-};
-
 export interface VerboseJson {
   task: 'transcribe';
   language: string;
@@ -83,7 +63,7 @@ export interface VerboseJson {
 export function toVerboseJson(transcript: Transcript, granularities: ReadonlySet<'word' | 'segment'>): VerboseJson {
   const out: VerboseJson = {
     task: 'transcribe',
-    language: LANGUAGE_NAMES[transcript.language] ?? transcript.language,
+    language: toLanguageName(transcript.language),
     duration: transcript.duration,
     text: transcript.text,
   };

@@ -11,6 +11,7 @@ import {
 import { AudioDecoder, AudioError, TARGET_SAMPLE_RATE } from '@asr/audio';
 import { AppConfig } from '@asr/config';
 import { VadService } from '@asr/vad';
+import { countSamples, roundSeconds } from './decoded-audio';
 import { type SpeechChunk, speechChunks, splitAtPieces, toOriginalTime } from './speech-chunks';
 
 export type AudioSource = { path: string } | { stream: AsyncIterable<Buffer> };
@@ -36,18 +37,6 @@ export interface TranscriptionResult {
   timings: TranscriptionTimings;
 }
 
-/** Passes blocks through, counting samples: the recording's duration, silence included. */
-async function* counted(blocks: AsyncIterable<Float32Array>, count: { samples: number }): AsyncGenerator<Float32Array> {
-  for await (const block of blocks) {
-    count.samples += block.length;
-    yield block;
-  }
-}
-
-function round(seconds: number): number {
-  return Math.round(seconds * 1000) / 1000;
-}
-
 /**
  * upload → decode (streamed) → VAD → speech joined into provider-sized chunks → provider → merge, with times mapped
  * back to the recording. Silence never reaches the provider (silence-only audio makes no call at all). Chunks are
@@ -63,10 +52,6 @@ export class TranscriptionService {
     private readonly config: AppConfig,
   ) {}
 
-  get providerName(): string {
-    return this.provider.name;
-  }
-
   modelFor(requested: string | undefined): string {
     return this.provider.name === 'local' ? this.provider.defaultModel : (requested ?? this.provider.defaultModel);
   }
@@ -78,7 +63,7 @@ export class TranscriptionService {
     firstId: number,
     wordTimestamps: boolean,
   ): TranscriptSegment[] {
-    const at = (t: number): number => round(toOriginalTime(chunk, t));
+    const at = (t: number): number => roundSeconds(toOriginalTime(chunk, t));
     return result.segments
       .flatMap((s) => splitAtPieces(chunk, s))
       .filter((s) => s.text.length > 0)
@@ -107,10 +92,10 @@ export class TranscriptionService {
           : this.decoder.decode(source.stream, { signal: request.signal });
       // Chunks hold at most what the provider takes; a span of speech never outgrows a chunk.
       const maxChunkS = this.provider.capabilities.maxChunkSeconds;
-      const speech = this.vad.segments(counted(blocks, decoded), {
+      const speech = this.vad.segments(countSamples(blocks, decoded), {
         withAudio: true,
         timing: timings,
-        overrides: { maxSpeechS: Math.min(this.vad.settings().maxSpeechSamples / TARGET_SAMPLE_RATE, maxChunkS - 1) },
+        overrides: { maxSpeechS: Math.min(this.config.streaming.maxDurationS, maxChunkS - 1) },
       });
       const chunks = speechChunks(speech, maxChunkS, this.provider.capabilities.joinsSpeechSpans)[
         Symbol.asyncIterator
@@ -166,7 +151,7 @@ export class TranscriptionService {
       transcript: {
         text: segments.map((s) => s.text).join(' '),
         language: language ?? 'en',
-        duration: round(durationS),
+        duration: roundSeconds(durationS),
         segments,
       },
       provider: this.provider.name,

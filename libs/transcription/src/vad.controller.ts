@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AudioDecoder, TARGET_SAMPLE_RATE, TempFiles } from '@asr/audio';
 import { VadService } from '@asr/vad';
 import { abortOnDisconnect } from './client-disconnect';
+import { countSamples, roundSeconds } from './decoded-audio';
 import { TranscriptionErrorFilter } from './transcription-error.filter';
 import { readUpload } from './upload';
 
@@ -23,8 +24,6 @@ export class VadResponse {
   @ApiProperty({ enum: ['silero', 'energy', 'ten'] }) backend!: string;
   @ApiProperty({ type: [SpeechSegmentDto] }) segments!: SpeechSegmentDto[];
 }
-
-const round = (seconds: number): number => Math.round(seconds * 1000) / 1000;
 
 @ApiTags('transcription')
 @UseFilters(TranscriptionErrorFilter)
@@ -46,23 +45,21 @@ export class VadController {
     const abort = abortOnDisconnect(reply);
     const upload = await readUpload(request, this.tempFiles);
     try {
-      let samples = 0;
-      const decoder = this.decoder;
-      async function* counted(): AsyncGenerator<Float32Array> {
-        for await (const block of decoder.decodeFile(upload.path, { signal: abort.signal })) {
-          samples += block.length;
-          yield block;
-        }
-      }
+      const decoded = { samples: 0 };
+      const blocks = countSamples(this.decoder.decodeFile(upload.path, { signal: abort.signal }), decoded);
       const segments: SpeechSegmentDto[] = [];
-      for await (const span of this.vad.segments(counted(), { withAudio: false })) {
+      for await (const span of this.vad.segments(blocks, { withAudio: false })) {
         segments.push({
-          start: round(span.start / TARGET_SAMPLE_RATE),
-          end: round(span.end / TARGET_SAMPLE_RATE),
-          probability: round(span.probability),
+          start: roundSeconds(span.start / TARGET_SAMPLE_RATE),
+          end: roundSeconds(span.end / TARGET_SAMPLE_RATE),
+          probability: roundSeconds(span.probability),
         });
       }
-      return { duration: round(samples / TARGET_SAMPLE_RATE), backend: this.vad.vadStatus.running, segments };
+      return {
+        duration: roundSeconds(decoded.samples / TARGET_SAMPLE_RATE),
+        backend: this.vad.vadStatus.running,
+        segments,
+      };
     } finally {
       await upload.remove();
     }

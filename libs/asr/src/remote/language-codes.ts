@@ -31,6 +31,13 @@ const CODES: Record<string, string> = {
   catalan: 'ca',
 };
 
+const NAMES: Record<string, string> = Object.fromEntries(Object.entries(CODES).map(([name, code]) => [code, name]));
+
+/** `en` → `english`, as OpenAI's verbose_json names it; an unknown code stays as it is. */
+export function toLanguageName(code: string): string {
+  return NAMES[code] ?? code;
+}
+
 export function toLanguageCode(language: string | undefined): string | undefined {
   if (!language) return undefined;
   const lower = language.toLowerCase();

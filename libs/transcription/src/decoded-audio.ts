@@ -1,0 +1,15 @@
+/** Passes 16 kHz blocks through, counting their samples: the recording's duration, silence included. */
+export async function* countSamples(
+  blocks: AsyncIterable<Float32Array>,
+  count: { samples: number },
+): AsyncGenerator<Float32Array> {
+  for await (const block of blocks) {
+    count.samples += block.length;
+    yield block;
+  }
+}
+
+/** Seconds to the millisecond, as every response gives them. */
+export function roundSeconds(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
