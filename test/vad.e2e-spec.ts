@@ -39,13 +39,17 @@ async function* blocksOf(signal: Float32Array, size = 4000): AsyncGenerator<Floa
   }
 }
 
+/** Lanes as uploads run them by default (VAD_UPLOAD_LANES), and 1: frame by frame, as a live stream runs. */
+const UPLOAD_LANES = 16;
+
 async function detect(
   backend: VadBackend,
   signal: Float32Array,
-  batcher = new VadBatcher(backend, 32),
+  { batcher = new VadBatcher(backend, 32), lanes = 1 }: { batcher?: VadBatcher; lanes?: number } = {},
 ): Promise<Span[]> {
   const spans: Span[] = [];
-  for await (const s of speechSegments(blocksOf(signal), batcher, backend.newState(), SETTINGS, false)) spans.push(s);
+  const options = { settings: SETTINGS, withAudio: false, lanes };
+  for await (const s of speechSegments(blocksOf(signal), batcher, () => backend.newState(), options)) spans.push(s);
   return spans;
 }
 
@@ -78,17 +82,35 @@ describe('VAD', () => {
     expect(truth).toHaveLength(8);
   });
 
-  it('silero: segment F1 ≥ 0.95 on clean, SNR 20 and SNR 10 (distractors included); every utterance found at SNR 0', async () => {
-    const rows: string[] = [];
-    for (const [name, signal] of Object.entries(mixes)) {
-      const scores = segmentScores(truth, await detect(silero, signal));
-      rows.push(
-        `${name}: F1 ${scores.f1.toFixed(3)} (found ${scores.found}/${truth.length}, precision ${scores.precision.toFixed(2)})`,
-      );
-      if (name.includes('SNR 0')) expect(scores.recall).toBe(1);
-      else expect(scores.f1).toBeGreaterThanOrEqual(0.95);
-    }
-    console.log(`silero VAD\n${rows.join('\n')}`);
+  it.each([
+    ['frame by frame (streams)', 1],
+    ['in lanes (uploads)', UPLOAD_LANES],
+  ])(
+    'silero %s: segment F1 ≥ 0.95 on clean, SNR 20 and SNR 10 (distractors included); every utterance found at SNR 0',
+    async (label, lanes) => {
+      const rows: string[] = [];
+      for (const [name, signal] of Object.entries(mixes)) {
+        const scores = segmentScores(truth, await detect(silero, signal, { lanes }));
+        rows.push(
+          `${name}: F1 ${scores.f1.toFixed(3)} (found ${scores.found}/${truth.length}, precision ${scores.precision.toFixed(2)})`,
+        );
+        if (name.includes('SNR 0')) expect(scores.recall).toBe(1);
+        else expect(scores.f1).toBeGreaterThanOrEqual(0.95);
+      }
+      console.log(`silero VAD ${label}\n${rows.join('\n')}`);
+    },
+  );
+
+  it('uploads in lanes span several lanes here, and find the same utterances as frame by frame', async () => {
+    const signal = mixes['pink SNR 10']!;
+    expect(signal.length / RATE).toBeGreaterThan(2 * 8);
+    const sequential = await detect(silero, signal);
+    const laned = await detect(silero, signal, { lanes: UPLOAD_LANES });
+    expect(laned).toHaveLength(sequential.length);
+    laned.forEach((span, i) => {
+      expect(Math.abs(span.start - sequential[i]!.start)).toBeLessThanOrEqual(2 * FRAME_SAMPLES);
+      expect(Math.abs(span.end - sequential[i]!.end)).toBeLessThanOrEqual(2 * FRAME_SAMPLES);
+    });
   });
 
   it('energy (the fallback): figures per mix, and clean speech found', async () => {
@@ -126,8 +148,8 @@ describe('VAD', () => {
     const b = mixes['clean + tones and bursts']!;
     const aloneA = await detect(silero, a);
     const aloneB = await detect(silero, b);
-    const shared = new VadBatcher(silero, 32);
-    const [togetherA, togetherB] = await Promise.all([detect(silero, a, shared), detect(silero, b, shared)]);
+    const batcher = new VadBatcher(silero, 32);
+    const [togetherA, togetherB] = await Promise.all([detect(silero, a, { batcher }), detect(silero, b, { batcher })]);
     expect(togetherA).toEqual(aloneA);
     expect(togetherB).toEqual(aloneB);
   });

@@ -52,6 +52,7 @@ export abstract class AppConfig {
     minSpeechMs: number;
     speechPadMs: number;
     maxBatch: number;
+    uploadLanes: number;
   };
   abstract readonly streaming: {
     maxClients: number;
@@ -126,6 +127,7 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       minSpeechMs: env.VAD_MIN_SPEECH_MS,
       speechPadMs: env.VAD_SPEECH_PAD_MS,
       maxBatch: env.VAD_MAX_BATCH,
+      uploadLanes: env.VAD_UPLOAD_LANES,
     },
     streaming: {
       maxClients: env.STREAMING_MAX_CLIENTS,

@@ -292,6 +292,16 @@ export class EnvironmentVariables {
   @Max(1024)
   VAD_MAX_BATCH: number = 32;
 
+  @EnvVar({
+    group: 'vad',
+    description:
+      'Lanes of 8 s (each with 1 s of warm-up) an upload is cut into so its VAD runs batched; 1: frame by frame.',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  VAD_UPLOAD_LANES: number = 16;
+
   // --- streaming
   @EnvVar({ group: 'streaming', description: 'Concurrent WebSocket streaming sessions; more are refused.' })
   @IsInt()

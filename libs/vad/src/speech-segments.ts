@@ -1,5 +1,6 @@
 import type { VadBatcher } from './vad-batcher';
-import { FRAME_SAMPLES, type VadStreamState } from './vad-backend';
+import { lanedProbabilities, type VadTiming } from './frame-probabilities';
+import type { VadStreamState } from './vad-backend';
 import { Segmenter, type SegmenterSettings, type SpeechSpan } from './segmenter';
 
 export interface SpeechSegment extends SpeechSpan {
@@ -36,53 +37,43 @@ class RetainedAudio {
   }
 }
 
+/** How a recording's frame probabilities are computed: lanes > 1 batches a recording that is all there. */
+export interface SegmentationOptions {
+  settings: SegmenterSettings;
+  withAudio: boolean;
+  lanes: number;
+  timing?: VadTiming;
+}
+
 /**
- * The speech spans of a recording, as it is decoded: frames of 512 samples through the shared batcher (this
- * stream's state kept here), the segmenter over their probabilities, and — with `withAudio` — each span's samples.
+ * The speech spans of a recording, as it is decoded: frame probabilities through the shared batcher (this
+ * recording's state kept here), the segmenter over them, and — with `withAudio` — each span's samples.
  * Time spent waiting for inference is added to `timing.vadMs`.
  */
 export async function* speechSegments(
   blocks: AsyncIterable<Float32Array>,
   batcher: VadBatcher,
-  state: VadStreamState,
-  settings: SegmenterSettings,
-  withAudio: boolean,
-  timing: { vadMs: number } = { vadMs: 0 },
+  newState: () => VadStreamState,
+  options: SegmentationOptions,
 ): AsyncGenerator<SpeechSegment> {
+  const { settings, withAudio, lanes, timing = { vadMs: 0 } } = options;
   const segmenter = new Segmenter(settings);
   const audio = new RetainedAudio();
-  const frame = new Float32Array(FRAME_SAMPLES);
-  let filled = 0;
   let total = 0;
   const emit = (open: SpeechSpan): SpeechSegment => {
     const span = { ...open, end: Math.min(open.end, total) };
     return withAudio ? { ...span, samples: audio.slice(span.start, span.end) } : span;
   };
-  for await (const block of blocks) {
-    if (withAudio) audio.append(block);
-    total += block.length;
-    let offset = 0;
-    while (offset < block.length) {
-      const take = Math.min(FRAME_SAMPLES - filled, block.length - offset);
-      frame.set(block.subarray(offset, offset + take), filled);
-      filled += take;
-      offset += take;
-      if (filled < FRAME_SAMPLES) break;
-      filled = 0;
-      const submitted = performance.now();
-      const probability = await batcher.submit({ samples: frame, state });
-      timing.vadMs += performance.now() - submitted;
-      for (const event of segmenter.push(probability)) {
-        if (event.type === 'speech-end') yield emit(event.span);
-      }
-      if (withAudio) audio.dropBefore(segmenter.neededFrom);
+  async function* retained(): AsyncGenerator<Float32Array> {
+    for await (const block of blocks) {
+      if (withAudio) audio.append(block);
+      total += block.length;
+      yield block;
     }
   }
-  if (filled > 0) {
-    // The last partial frame, padded with silence, so speech that runs to the end is seen.
-    frame.fill(0, filled);
-    const probability = await batcher.submit({ samples: frame, state });
+  for await (const probability of lanedProbabilities(retained(), batcher, newState, lanes, timing)) {
     for (const event of segmenter.push(probability)) if (event.type === 'speech-end') yield emit(event.span);
+    if (withAudio) audio.dropBefore(segmenter.neededFrom);
   }
   for (const event of segmenter.finish(total)) if (event.type === 'speech-end') yield emit(event.span);
 }

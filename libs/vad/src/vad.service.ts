@@ -117,19 +117,17 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
     });
   }
 
-  /** Speech spans of a 16 kHz recording, with their audio when `withAudio`. */
+  /** Speech spans of a 16 kHz recording that is all there (an upload), with their audio when `withAudio`. */
   segments(
     blocks: AsyncIterable<Float32Array>,
     options: { withAudio: boolean; overrides?: Partial<SegmenterSettingsMs>; timing?: { vadMs: number } },
   ): AsyncGenerator<SpeechSegment> {
-    return speechSegments(
-      blocks,
-      this.batcher,
-      this.backend.newState(),
-      this.settings(options.overrides),
-      options.withAudio,
-      options.timing,
-    );
+    return speechSegments(blocks, this.batcher, () => this.backend.newState(), {
+      settings: this.settings(options.overrides),
+      withAudio: options.withAudio,
+      lanes: this.config.vad.uploadLanes,
+      timing: options.timing,
+    });
   }
 
   checkHealth(): Promise<ComponentHealth> {
