@@ -113,7 +113,7 @@ async function oursWith(lanes) {
   const spans = [];
   const batcher = new vadLib.VadBatcher(silero, 32);
   const options = { settings, withAudio: false, lanes };
-  for await (const s of vadLib.speechSegments(blocks(), batcher, () => silero.newState(), options)) spans.push(s);
+  for await (const s of vadLib.speechSegments(blocks(), batcher, options)) spans.push(s);
   return spans;
 }
 const ours = () => oursWith(16);

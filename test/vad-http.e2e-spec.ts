@@ -61,7 +61,7 @@ describe('VAD over HTTP', () => {
 
 describe('a VAD backend that cannot load', () => {
   it('falls back to the energy detector, keeps serving, and says why (readiness 200, degraded)', async () => {
-    const t = await startTestApp({ env: { VAD_BACKEND: 'ten' } });
+    const t = await startTestApp({ env: { VAD_BACKEND: 'ten', TEN_VAD_PATH: '/nonexistent/ten-vad-lib' } });
     try {
       const ready = await fetch(`${t.url}/health/ready`);
       expect(ready.status).toBe(200);
@@ -76,6 +76,24 @@ describe('a VAD backend that cannot load', () => {
         vad: { running: string; degraded: boolean; reason: string };
       };
       expect(health.vad).toMatchObject({ running: 'energy', degraded: true });
+      expect(t.logs.text).toContain('not open source');
+      expect(body.details.vad.message).toContain('/nonexistent/ten-vad-lib');
+      const { clean } = sequence(speak(corpusSentences().slice(3, 4)));
+      const transcribed = await post(t, '/api/v1/transcribe', encodeWav(clean));
+      expect(transcribed.status).toBe(200);
+      expect(((await transcribed.json()) as { text: string }).text.length).toBeGreaterThan(10);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('VAD_BACKEND=ten with TEN-VAD installed', () => {
+  it('runs TEN-VAD, states its licence restriction in the log, and transcribes through it', async () => {
+    const t = await startTestApp({ env: { VAD_BACKEND: 'ten' } });
+    try {
+      const health = (await (await fetch(`${t.url}/api/v1/streaming-health`)).json()) as { vad: unknown };
+      expect(health.vad).toEqual({ requested: 'ten', running: 'ten', degraded: false });
       expect(t.logs.text).toContain('not open source');
       const { clean } = sequence(speak(corpusSentences().slice(3, 4)));
       const transcribed = await post(t, '/api/v1/transcribe', encodeWav(clean));

@@ -1,3 +1,6 @@
+import { chmodSync, cpSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { corpusSentences } from './support/speech';
 import {
   pinkNoise,
@@ -13,15 +16,30 @@ import {
 } from './support/mixes';
 import {
   EnergyVadBackend,
+  findTenVadInstall,
   FRAME_SAMPLES,
   segmenterSettings,
   SileroVadBackend,
   speechSegments,
+  TenVadBackend,
   type VadBackend,
   VadBatcher,
 } from '@asr/vad';
 
 jest.setTimeout(120_000);
+
+/** A copy of a package directory with every write bit cleared (root still could write: the listing is checked). */
+function readOnlyCopy(directory: string): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'ten-vad-')), 'package');
+  cpSync(directory, copy, { recursive: true });
+  for (const name of readdirSync(copy)) chmodSync(join(copy, name), 0o444);
+  chmodSync(copy, 0o555);
+  return copy;
+}
+
+function listing(directory: string): string[] {
+  return readdirSync(directory).map((name) => `${name} ${statSync(join(directory, name)).mtimeMs}`);
+}
 
 const SETTINGS = segmenterSettings({
   threshold: 0.5,
@@ -49,7 +67,7 @@ async function detect(
 ): Promise<Span[]> {
   const spans: Span[] = [];
   const options = { settings: SETTINGS, withAudio: false, lanes };
-  for await (const s of speechSegments(blocksOf(signal), batcher, () => backend.newState(), options)) spans.push(s);
+  for await (const s of speechSegments(blocksOf(signal), batcher, options)) spans.push(s);
   return spans;
 }
 
@@ -124,6 +142,26 @@ describe('VAD', () => {
       if (name === 'clean') expect(scores.f1).toBeGreaterThanOrEqual(0.9);
     }
     console.log(`energy VAD\n${rows.join('\n')}`);
+  });
+
+  it('ten (opt-in) loads from a read-only install without writing to it; figures per mix, clean speech found', async () => {
+    const install = readOnlyCopy(findTenVadInstall()!);
+    const before = listing(install);
+    const ten = await TenVadBackend.load(install, 0.5);
+    try {
+      expect(listing(install)).toEqual(before);
+      const rows: string[] = [];
+      for (const [name, signal] of Object.entries(mixes)) {
+        const scores = segmentScores(truth, await detect(ten, signal));
+        rows.push(
+          `${name}: F1 ${scores.f1.toFixed(3)} (found ${scores.found}/${truth.length}, precision ${scores.precision.toFixed(2)})`,
+        );
+        if (name === 'clean') expect(scores.f1).toBeGreaterThanOrEqual(0.9);
+      }
+      console.log(`ten VAD\n${rows.join('\n')}`);
+    } finally {
+      await ten.close();
+    }
   });
 
   it('batched and unbatched inference give the same probabilities (within 1e-6)', async () => {

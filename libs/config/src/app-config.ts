@@ -46,6 +46,8 @@ export abstract class AppConfig {
   };
   abstract readonly vad: {
     backend: 'silero' | 'energy' | 'ten';
+    /** Where TEN-VAD is installed, when it is the backend; undefined: resolve the package from here. */
+    tenPath: string | undefined;
     threshold: number;
     negThreshold: number;
     minSilenceMs: number;
@@ -121,6 +123,7 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
     },
     vad: {
       backend: env.VAD_BACKEND as AppConfig['vad']['backend'],
+      tenPath: env.TEN_VAD_PATH ? path(env.TEN_VAD_PATH) : undefined,
       threshold: env.VAD_THRESHOLD,
       negThreshold: Math.min(env.VAD_NEG_THRESHOLD, env.VAD_THRESHOLD),
       minSilenceMs: env.VAD_MIN_SILENCE_MS,

@@ -256,6 +256,15 @@ export class EnvironmentVariables {
   @IsIn(['silero', 'energy', 'ten'])
   VAD_BACKEND: string = 'silero';
 
+  @EnvVar({
+    group: 'vad',
+    description:
+      'With VAD_BACKEND=ten: the directory of an installed @gooney-001/ten-vad-lib (may be read-only); default: resolved.',
+  })
+  @IsOptional()
+  @IsString()
+  TEN_VAD_PATH?: string;
+
   @EnvVar({ group: 'vad', description: 'Speech probability below which silence counts towards ending an utterance.' })
   @IsNumber()
   @Min(0)

@@ -22,6 +22,10 @@ export class EnergyVadBackend implements VadBackend {
     return { noiseFloorDb: FLOOR_START_DB };
   }
 
+  releaseState(): void {
+    // Nothing outside the JavaScript heap.
+  }
+
   infer(frames: readonly VadFrame[]): Promise<Float32Array> {
     const out = new Float32Array(frames.length);
     frames.forEach(({ samples, state }, i) => {

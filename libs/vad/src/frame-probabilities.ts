@@ -51,39 +51,103 @@ export const WARM_UP_FRAMES = 32;
 export async function* lanedProbabilities(
   blocks: AsyncIterable<Float32Array>,
   batcher: VadBatcher,
-  newState: () => VadStreamState,
   lanes: number,
   timing: VadTiming,
 ): AsyncGenerator<number> {
+  const first = batcher.newState();
   if (lanes <= 1) {
-    yield* sequentialProbabilities(blocks, batcher, newState(), timing);
+    try {
+      yield* sequentialProbabilities(blocks, batcher, first, timing);
+    } finally {
+      batcher.releaseState(first);
+    }
     return;
   }
-  const windowFrames = lanes * LANE_FRAMES;
-  const window = new Float32Array(windowFrames * FRAME_SAMPLES);
-  let filled = 0;
-  let carried = newState();
-  const runWindow = async (frames: number): Promise<Float32Array> => {
-    const { probabilities, lastState } = await inferLanes(window, frames, carried, newState, batcher, timing);
-    carried = lastState;
-    return probabilities;
-  };
-  for await (const block of blocks) {
-    let offset = 0;
-    while (offset < block.length) {
-      const take = Math.min(window.length - filled, block.length - offset);
-      window.set(block.subarray(offset, offset + take), filled);
-      filled += take;
-      offset += take;
-      if (filled < window.length) break;
-      filled = 0;
-      yield* await runWindow(windowFrames);
+  const windows = new LaneWindows(batcher, lanes, first, timing);
+  try {
+    for await (const block of blocks) {
+      for (let offset = 0; offset < block.length;) {
+        offset += windows.fill(block.subarray(offset));
+        if (windows.full) yield* await windows.run();
+      }
     }
+    if (!windows.empty) yield* await windows.run();
+  } finally {
+    windows.release();
   }
-  if (filled > 0) {
-    const frames = Math.ceil(filled / FRAME_SAMPLES);
-    window.fill(0, filled, frames * FRAME_SAMPLES);
-    yield* await runWindow(frames);
+}
+
+/** One window of audio cut into lanes; the last lane's state carries into the next window's first lane. */
+class LaneWindows {
+  private readonly audio: Float32Array;
+  private filled = 0;
+
+  constructor(
+    private readonly batcher: VadBatcher,
+    lanes: number,
+    private carried: VadStreamState,
+    private readonly timing: VadTiming,
+  ) {
+    this.audio = new Float32Array(lanes * LANE_FRAMES * FRAME_SAMPLES);
+  }
+
+  get full(): boolean {
+    return this.filled === this.audio.length;
+  }
+
+  get empty(): boolean {
+    return this.filled === 0;
+  }
+
+  /** Copies as much of `samples` as fits; returns how many. */
+  fill(samples: Float32Array): number {
+    const take = Math.min(this.audio.length - this.filled, samples.length);
+    this.audio.set(samples.subarray(0, take), this.filled);
+    this.filled += take;
+    return take;
+  }
+
+  /** The probabilities of the frames filled so far (a last partial frame padded with silence); empties the window. */
+  async run(): Promise<Float32Array> {
+    const frames = Math.ceil(this.filled / FRAME_SAMPLES);
+    this.audio.fill(0, this.filled, frames * FRAME_SAMPLES);
+    this.filled = 0;
+    const lanes: Lane[] = [];
+    for (let start = 0; start < frames; start += LANE_FRAMES) {
+      const first = start === 0;
+      lanes.push({
+        from: first ? 0 : start - WARM_UP_FRAMES,
+        start,
+        end: Math.min(frames, start + LANE_FRAMES),
+        state: first ? this.carried : this.batcher.newState(),
+      });
+    }
+    const probabilities = new Float32Array(frames);
+    try {
+      const steps = Math.max(...lanes.map((lane) => lane.end - lane.from));
+      for (let step = 0; step < steps; step += 1) {
+        const active = lanes.filter((lane) => lane.from + step < lane.end);
+        const results = await timed(this.timing, Promise.all(active.map((lane) => this.submit(lane, step))));
+        active.forEach((lane, i) => {
+          if (lane.from + step >= lane.start) probabilities[lane.from + step] = results[i]!;
+        });
+      }
+    } finally {
+      // Every lane but the last is done; the last one's state carries on.
+      const last = lanes.pop()!;
+      for (const lane of lanes) this.batcher.releaseState(lane.state);
+      this.carried = last.state;
+    }
+    return probabilities;
+  }
+
+  release(): void {
+    this.batcher.releaseState(this.carried);
+  }
+
+  private submit(lane: Lane, step: number): Promise<number> {
+    const at = (lane.from + step) * FRAME_SAMPLES;
+    return this.batcher.submit({ samples: this.audio.subarray(at, at + FRAME_SAMPLES), state: lane.state });
   }
 }
 
@@ -92,45 +156,6 @@ interface Lane {
   start: number;
   end: number;
   state: VadStreamState;
-}
-
-async function inferLanes(
-  window: Float32Array,
-  frames: number,
-  carried: VadStreamState,
-  newState: () => VadStreamState,
-  batcher: VadBatcher,
-  timing: VadTiming,
-): Promise<{ probabilities: Float32Array; lastState: VadStreamState }> {
-  const lanes: Lane[] = [];
-  for (let start = 0; start < frames; start += LANE_FRAMES) {
-    const first = start === 0;
-    lanes.push({
-      from: first ? 0 : start - WARM_UP_FRAMES,
-      start,
-      end: Math.min(frames, start + LANE_FRAMES),
-      state: first ? carried : newState(),
-    });
-  }
-  const probabilities = new Float32Array(frames);
-  const steps = Math.max(...lanes.map((lane) => lane.end - lane.from));
-  for (let step = 0; step < steps; step += 1) {
-    const active = lanes.filter((lane) => lane.from + step < lane.end);
-    const results = await timed(
-      timing,
-      Promise.all(
-        active.map((lane) => {
-          const at = (lane.from + step) * FRAME_SAMPLES;
-          return batcher.submit({ samples: window.subarray(at, at + FRAME_SAMPLES), state: lane.state });
-        }),
-      ),
-    );
-    active.forEach((lane, i) => {
-      const frame = lane.from + step;
-      if (frame >= lane.start) probabilities[frame] = results[i]!;
-    });
-  }
-  return { probabilities, lastState: lanes[lanes.length - 1]!.state };
 }
 
 async function timed<T>(timing: VadTiming, work: Promise<T>): Promise<T> {

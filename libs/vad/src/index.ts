@@ -8,6 +8,7 @@ export {
   type SpeechSpan,
 } from './segmenter';
 export { SILERO_MODEL, SileroVadBackend } from './silero-backend';
+export { findTenVadInstall, TenVadBackend } from './ten-backend';
 export { type SpeechSegment, speechSegments } from './speech-segments';
 export { FRAME_SAMPLES, type VadBackend, type VadFrame, type VadStreamState } from './vad-backend';
 export { VadBatcher } from './vad-batcher';

@@ -42,6 +42,10 @@ export class SileroVadBackend implements VadBackend {
     return { recurrent: new Float32Array(STATE_SIZE), context: new Float32Array(CONTEXT_SAMPLES) };
   }
 
+  releaseState(): void {
+    // The state is two typed arrays; the garbage collector frees them.
+  }
+
   async infer(frames: readonly VadFrame[]): Promise<Float32Array> {
     const batch = frames.length;
     const width = CONTEXT_SAMPLES + FRAME_SAMPLES;

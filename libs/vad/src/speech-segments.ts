@@ -1,6 +1,5 @@
 import type { VadBatcher } from './vad-batcher';
 import { lanedProbabilities, type VadTiming } from './frame-probabilities';
-import type { VadStreamState } from './vad-backend';
 import { Segmenter, type SegmenterSettings, type SpeechSpan } from './segmenter';
 
 export interface SpeechSegment extends SpeechSpan {
@@ -47,13 +46,12 @@ export interface SegmentationOptions {
 
 /**
  * The speech spans of a recording, as it is decoded: frame probabilities through the shared batcher (this
- * recording's state kept here), the segmenter over them, and — with `withAudio` — each span's samples.
+ * recording's state kept there), the segmenter over them, and — with `withAudio` — each span's samples.
  * Time spent waiting for inference is added to `timing.vadMs`.
  */
 export async function* speechSegments(
   blocks: AsyncIterable<Float32Array>,
   batcher: VadBatcher,
-  newState: () => VadStreamState,
   options: SegmentationOptions,
 ): AsyncGenerator<SpeechSegment> {
   const { settings, withAudio, lanes, timing = { vadMs: 0 } } = options;
@@ -71,7 +69,7 @@ export async function* speechSegments(
       yield block;
     }
   }
-  for await (const probability of lanedProbabilities(retained(), batcher, newState, lanes, timing)) {
+  for await (const probability of lanedProbabilities(retained(), batcher, lanes, timing)) {
     for (const event of segmenter.push(probability)) if (event.type === 'speech-end') yield emit(event.span);
     if (withAudio) audio.dropBefore(segmenter.neededFrom);
   }

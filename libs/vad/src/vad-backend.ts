@@ -8,6 +8,8 @@ export interface VadStreamState {
   context?: Float32Array;
   /** Energy backend: the tracked noise floor in dBFS. */
   noiseFloorDb?: number;
+  /** TEN-VAD: the address of this stream's native instance inside the WebAssembly module. */
+  tenHandle?: number;
 }
 
 export interface VadFrame {
@@ -19,6 +21,8 @@ export interface VadFrame {
 export interface VadBackend {
   readonly name: 'silero' | 'energy' | 'ten';
   newState(): VadStreamState;
+  /** Frees what `newState` allocated outside the JavaScript heap (TEN-VAD's instances); the state is dead after. */
+  releaseState(state: VadStreamState): void;
   infer(frames: readonly VadFrame[]): Promise<Float32Array>;
   close(): Promise<void>;
 }

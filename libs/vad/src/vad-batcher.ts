@@ -1,4 +1,4 @@
-import type { VadBackend, VadFrame } from './vad-backend';
+import type { VadBackend, VadFrame, VadStreamState } from './vad-backend';
 
 interface Pending {
   frame: VadFrame;
@@ -27,6 +27,15 @@ export class VadBatcher {
 
   get backendName(): VadBackend['name'] {
     return this.backend.name;
+  }
+
+  /** A fresh per-stream state for this batcher's backend; give it back with `releaseState` when the stream ends. */
+  newState(): VadStreamState {
+    return this.backend.newState();
+  }
+
+  releaseState(state: VadStreamState): void {
+    this.backend.releaseState(state);
   }
 
   submit(frame: VadFrame): Promise<number> {

@@ -6,6 +6,7 @@ import { type ComponentHealth, ContributesHealth, type HealthContributor } from 
 import { EnergyVadBackend } from './energy-backend';
 import { segmenterSettings, type SegmenterSettingsMs } from './segmenter';
 import { SileroVadBackend } from './silero-backend';
+import { findTenVadInstall, TenVadBackend } from './ten-backend';
 import { type SpeechSegment, speechSegments } from './speech-segments';
 import type { VadBackend } from './vad-backend';
 import { VadBatcher } from './vad-batcher';
@@ -84,9 +85,12 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
         return SileroVadBackend.load();
       case 'energy':
         return new EnergyVadBackend();
-      case 'ten':
+      case 'ten': {
         this.logger.warn(TEN_LICENCE);
-        throw new Error('the TEN-VAD backend is not bundled with this build (opt-in; see the README)');
+        const directory = this.config.vad.tenPath ?? findTenVadInstall();
+        if (!directory) throw new Error('@gooney-001/ten-vad-lib is not installed and TEN_VAD_PATH is not set');
+        return TenVadBackend.load(directory, this.config.vad.threshold);
+      }
     }
   }
 
@@ -96,11 +100,6 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
 
   get sharedBatcher(): VadBatcher {
     return this.batcher;
-  }
-
-  /** A fresh per-stream state for the running backend. */
-  newState(): ReturnType<VadBackend['newState']> {
-    return this.backend.newState();
   }
 
   /** The segmenter settings from configuration, with per-stream overrides. */
@@ -122,7 +121,7 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
     blocks: AsyncIterable<Float32Array>,
     options: { withAudio: boolean; overrides?: Partial<SegmenterSettingsMs>; timing?: { vadMs: number } },
   ): AsyncGenerator<SpeechSegment> {
-    return speechSegments(blocks, this.batcher, () => this.backend.newState(), {
+    return speechSegments(blocks, this.batcher, {
       settings: this.settings(options.overrides),
       withAudio: options.withAudio,
       lanes: this.config.vad.uploadLanes,
