@@ -10,6 +10,14 @@ async function post(t: TestApp, path: string, audio: Buffer): Promise<Response> 
   return fetch(`${t.url}${path}`, { method: 'POST', body: form });
 }
 
+/** One spoken sentence through the local engine gives some text. */
+async function expectTranscribes(t: TestApp): Promise<void> {
+  const { clean } = sequence(speak(corpusSentences().slice(3, 4)));
+  const transcribed = await post(t, '/api/v1/transcribe', encodeWav(clean));
+  expect(transcribed.status).toBe(200);
+  expect(((await transcribed.json()) as { text: string }).text.length).toBeGreaterThan(10);
+}
+
 describe('VAD over HTTP', () => {
   const fake = new FakeOpenAi();
   let t: TestApp;
@@ -78,10 +86,7 @@ describe('a VAD backend that cannot load', () => {
       expect(health.vad).toMatchObject({ running: 'energy', degraded: true });
       expect(t.logs.text).toContain('not open source');
       expect(body.details.vad.message).toContain('/nonexistent/ten-vad-lib');
-      const { clean } = sequence(speak(corpusSentences().slice(3, 4)));
-      const transcribed = await post(t, '/api/v1/transcribe', encodeWav(clean));
-      expect(transcribed.status).toBe(200);
-      expect(((await transcribed.json()) as { text: string }).text.length).toBeGreaterThan(10);
+      await expectTranscribes(t);
     } finally {
       await t.close();
     }
@@ -95,10 +100,7 @@ describe('VAD_BACKEND=ten with TEN-VAD installed', () => {
       const health = (await (await fetch(`${t.url}/api/v1/streaming-health`)).json()) as { vad: unknown };
       expect(health.vad).toEqual({ requested: 'ten', running: 'ten', degraded: false });
       expect(t.logs.text).toContain('not open source');
-      const { clean } = sequence(speak(corpusSentences().slice(3, 4)));
-      const transcribed = await post(t, '/api/v1/transcribe', encodeWav(clean));
-      expect(transcribed.status).toBe(200);
-      expect(((await transcribed.json()) as { text: string }).text.length).toBeGreaterThan(10);
+      await expectTranscribes(t);
     } finally {
       await t.close();
     }

@@ -6,6 +6,7 @@ import {
   pinkNoise,
   RATE,
   segmentScores,
+  type SegmentScores,
   sequence,
   speak,
   type Span,
@@ -96,6 +97,21 @@ describe('VAD', () => {
   });
   afterAll(() => silero.close());
 
+  /** Scores per mix, printed as a table under `label`. */
+  async function scoreMixes(label: string, backend: VadBackend, lanes = 1): Promise<Map<string, SegmentScores>> {
+    const all = new Map<string, SegmentScores>();
+    const rows: string[] = [];
+    for (const [name, signal] of Object.entries(mixes)) {
+      const scores = segmentScores(truth, await detect(backend, signal, { lanes }));
+      all.set(name, scores);
+      rows.push(
+        `${name}: F1 ${scores.f1.toFixed(3)} (found ${scores.found}/${truth.length}, precision ${scores.precision.toFixed(2)})`,
+      );
+    }
+    console.log(`${label}\n${rows.join('\n')}`);
+    return all;
+  }
+
   it('builds a mix with one truth span per utterance', () => {
     expect(truth).toHaveLength(8);
   });
@@ -106,16 +122,10 @@ describe('VAD', () => {
   ])(
     'silero %s: segment F1 ≥ 0.95 on clean, SNR 20 and SNR 10 (distractors included); every utterance found at SNR 0',
     async (label, lanes) => {
-      const rows: string[] = [];
-      for (const [name, signal] of Object.entries(mixes)) {
-        const scores = segmentScores(truth, await detect(silero, signal, { lanes }));
-        rows.push(
-          `${name}: F1 ${scores.f1.toFixed(3)} (found ${scores.found}/${truth.length}, precision ${scores.precision.toFixed(2)})`,
-        );
+      for (const [name, scores] of await scoreMixes(`silero VAD ${label}`, silero, lanes)) {
         if (name.includes('SNR 0')) expect(scores.recall).toBe(1);
         else expect(scores.f1).toBeGreaterThanOrEqual(0.95);
       }
-      console.log(`silero VAD ${label}\n${rows.join('\n')}`);
     },
   );
 
@@ -132,16 +142,8 @@ describe('VAD', () => {
   });
 
   it('energy (the fallback): figures per mix, and clean speech found', async () => {
-    const energy = new EnergyVadBackend();
-    const rows: string[] = [];
-    for (const [name, signal] of Object.entries(mixes)) {
-      const scores = segmentScores(truth, await detect(energy, signal));
-      rows.push(
-        `${name}: F1 ${scores.f1.toFixed(3)} (found ${scores.found}/${truth.length}, precision ${scores.precision.toFixed(2)})`,
-      );
-      if (name === 'clean') expect(scores.f1).toBeGreaterThanOrEqual(0.9);
-    }
-    console.log(`energy VAD\n${rows.join('\n')}`);
+    const scores = await scoreMixes('energy VAD', new EnergyVadBackend());
+    expect(scores.get('clean')!.f1).toBeGreaterThanOrEqual(0.9);
   });
 
   it('ten (opt-in) loads from a read-only install without writing to it; figures per mix, clean speech found', async () => {
@@ -150,15 +152,8 @@ describe('VAD', () => {
     const ten = await TenVadBackend.load(install, 0.5);
     try {
       expect(listing(install)).toEqual(before);
-      const rows: string[] = [];
-      for (const [name, signal] of Object.entries(mixes)) {
-        const scores = segmentScores(truth, await detect(ten, signal));
-        rows.push(
-          `${name}: F1 ${scores.f1.toFixed(3)} (found ${scores.found}/${truth.length}, precision ${scores.precision.toFixed(2)})`,
-        );
-        if (name === 'clean') expect(scores.f1).toBeGreaterThanOrEqual(0.9);
-      }
-      console.log(`ten VAD\n${rows.join('\n')}`);
+      const scores = await scoreMixes('ten VAD', ten);
+      expect(scores.get('clean')!.f1).toBeGreaterThanOrEqual(0.9);
     } finally {
       await ten.close();
     }

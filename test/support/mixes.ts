@@ -139,10 +139,14 @@ function iou(a: Span, b: Span): number {
 }
 
 /** Segment precision, recall and F1: a detection matches a truth span (each used once) when IoU ≥ 0.5. */
-export function segmentScores(
-  truth: Span[],
-  detected: Span[],
-): { precision: number; recall: number; f1: number; found: number } {
+export interface SegmentScores {
+  precision: number;
+  recall: number;
+  f1: number;
+  found: number;
+}
+
+export function segmentScores(truth: Span[], detected: Span[]): SegmentScores {
   const used = new Set<number>();
   let found = 0;
   for (const t of truth) {
