@@ -9,6 +9,7 @@ import {
   IsUrl,
   Max,
   Min,
+  ValidateBy,
   ValidateIf,
 } from 'class-validator';
 import { EnvVar } from './env-var.decorator';
@@ -19,6 +20,17 @@ export type AsrProviderName = (typeof ASR_PROVIDERS)[number];
 /** Levels as the deployment guide writes them; `warning` and `critical` are aliases of `warn` and `fatal`. */
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'critical', 'fatal'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
+
+/** A number no larger than what another variable allows (relations class-validator's @Max cannot express). */
+function AtMost(limit: (env: EnvironmentVariables) => number, what: string): PropertyDecorator {
+  return ValidateBy({
+    name: 'atMost',
+    validator: {
+      validate: (value, args) => typeof value !== 'number' || value <= limit(args!.object as EnvironmentVariables),
+      defaultMessage: () => `must be at most ${what}`,
+    },
+  });
+}
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
@@ -290,6 +302,10 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   @Max(2000)
+  @AtMost(
+    (env) => env.AUDIO_LOOKBACK_DURATION * 1000,
+    'AUDIO_LOOKBACK_DURATION × 1000: the pad comes from the lookback',
+  )
   VAD_SPEECH_PAD_MS: number = 400;
 
   @EnvVar({

@@ -69,6 +69,13 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses a speech pad longer than the lookback buffer it is taken from', () => {
+    expect(problemsOf({ VAD_SPEECH_PAD_MS: '800', AUDIO_LOOKBACK_DURATION: '0.5' })).toEqual([
+      'VAD_SPEECH_PAD_MS: "800" is not allowed: must be at most AUDIO_LOOKBACK_DURATION × 1000: the pad comes from the lookback',
+    ]);
+    expect(loadConfig({ VAD_SPEECH_PAD_MS: '800', AUDIO_LOOKBACK_DURATION: '1' }, CWD).ok).toBe(true);
+  });
+
   it('does not require keys of providers that are not selected', () => {
     expect(loadConfig({ ASR_PROVIDER: 'openai', OPENAI_API_KEY: 'sk-1' }, CWD).ok).toBe(true);
   });

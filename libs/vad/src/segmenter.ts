@@ -55,7 +55,27 @@ export class Segmenter {
   /** Probabilities of the current span's last second, for the split rule. */
   private recent: { at: number; probability: number }[] = [];
 
-  constructor(private readonly settings: SegmenterSettings) {}
+  constructor(private settings: SegmenterSettings) {}
+
+  /** New settings from the next frame on (a stream's `configure`); an open span keeps its start. */
+  reconfigure(settings: SegmenterSettings): void {
+    this.settings = settings;
+  }
+
+  get current(): SegmenterSettings {
+    return this.settings;
+  }
+
+  /** Whether a span is open (it may still be dropped as too short when it ends). */
+  get speaking(): boolean {
+    return this.inSpeech;
+  }
+
+  /** Whether the open span has enough speech (trailing silence not counted) that it will not be dropped. */
+  get kept(): boolean {
+    const speechEnd = this.silenceStart ?? this.frame * FRAME_SAMPLES;
+    return this.inSpeech && speechEnd - this.speechStart >= this.settings.minSpeechSamples;
+  }
 
   /** The earliest sample a span still open (or about to open) may need: its padded start. */
   get neededFrom(): number {
@@ -95,7 +115,7 @@ export class Segmenter {
     return events;
   }
 
-  /** Ends an open span at the end of the audio. */
+  /** Ends an open span at the end of the audio, or now (a stream's `finalize`); later frames may start another. */
   finish(totalSamples: number): SegmenterEvent[] {
     const events: SegmenterEvent[] = [];
     if (this.inSpeech) this.endSpeech(this.silenceStart ?? totalSamples, events, true, totalSamples);

@@ -1,0 +1,172 @@
+import { RingBuffer } from '@asr/audio';
+import { Segmenter, type SegmenterSettings, type SpeechSpan } from './segmenter';
+import { FRAME_SAMPLES, type VadStreamState } from './vad-backend';
+import type { VadBatcher } from './vad-batcher';
+
+/** What a live stream's VAD reports; times are absolute sample indices at 16 kHz since the stream began. */
+export type StreamVadEvent =
+  { type: 'speech-start'; start: number } | { type: 'speech-end'; span: SpeechSpan; samples: Float32Array };
+
+/** The audio of the utterance in progress, from its padded start: a growable buffer, appended frame by frame. */
+class OpenUtterance {
+  private data: Float32Array;
+  length: number;
+
+  constructor(
+    readonly start: number,
+    initial: Float32Array,
+  ) {
+    this.data = new Float32Array(Math.max(initial.length * 2, 16_000));
+    this.data.set(initial);
+    this.length = initial.length;
+  }
+
+  append(samples: Float32Array): void {
+    if (this.length + samples.length > this.data.length) {
+      const grown = new Float32Array(Math.max(this.data.length * 2, this.length + samples.length));
+      grown.set(this.data.subarray(0, this.length));
+      this.data = grown;
+    }
+    this.data.set(samples, this.length);
+    this.length += samples.length;
+  }
+
+  /** A view of what has arrived; valid until the next append. */
+  get samples(): Float32Array {
+    return this.data.subarray(0, this.length);
+  }
+
+  /** A copy of absolute samples [from, to). */
+  slice(from: number, to: number): Float32Array {
+    return this.data.slice(Math.max(0, from - this.start), Math.max(0, Math.min(this.length, to - this.start)));
+  }
+}
+
+/**
+ * One live stream's voice-activity detection: 16 kHz audio in blocks of any size, one frame at a time through the
+ * shared batcher (frames of other streams in the same tick share its inference), the hysteresis segmenter, and
+ * the audio of each utterance — its padded start taken from a lookback ring buffer, so first words are not
+ * clipped. An utterance is announced (speech-start) once it has lasted the minimum speech length, so every
+ * announced utterance ends with exactly one speech-end. Not re-entrant: await each call before the next.
+ */
+export class StreamVad {
+  private readonly segmenter: Segmenter;
+  private readonly lookback: RingBuffer;
+  private readonly state: VadStreamState;
+  private readonly frame = new Float32Array(FRAME_SAMPLES);
+  private filled = 0;
+  private processed = 0;
+  private open: OpenUtterance | undefined;
+  /** Whether the open utterance has been announced. */
+  private confirmed = false;
+
+  constructor(
+    private readonly batcher: VadBatcher,
+    settings: SegmenterSettings,
+    lookbackSamples: number,
+  ) {
+    this.segmenter = new Segmenter(settings);
+    this.lookback = new RingBuffer(Math.max(lookbackSamples, settings.padSamples) + FRAME_SAMPLES);
+    this.state = batcher.newState();
+  }
+
+  /** The announced utterance in progress (its absolute start and its audio so far, a view), if any. */
+  get utterance(): { start: number; samples: Float32Array } | undefined {
+    return this.open && this.confirmed ? { start: this.open.start, samples: this.open.samples } : undefined;
+  }
+
+  /** Samples through the VAD so far (a partial frame waits for the rest of its samples). */
+  get position(): number {
+    return this.processed;
+  }
+
+  get settings(): SegmenterSettings {
+    return this.segmenter.current;
+  }
+
+  /** Changes the settings from the next frame on; the pad can use no more audio than the lookback holds. */
+  configure(settings: SegmenterSettings): void {
+    const padSamples = Math.min(settings.padSamples, this.lookback.capacity - FRAME_SAMPLES);
+    this.segmenter.reconfigure({ ...settings, padSamples });
+  }
+
+  async push(block: Float32Array): Promise<StreamVadEvent[]> {
+    const events: StreamVadEvent[] = [];
+    for (let offset = 0; offset < block.length;) {
+      const take = Math.min(FRAME_SAMPLES - this.filled, block.length - offset);
+      this.frame.set(block.subarray(offset, offset + take), this.filled);
+      this.filled += take;
+      offset += take;
+      if (this.filled === FRAME_SAMPLES) {
+        this.filled = 0;
+        await this.runFrame(events);
+      }
+    }
+    return events;
+  }
+
+  /** Ends the utterance in progress now (the client asked); the next speech starts a new one. */
+  finalize(): StreamVadEvent[] {
+    const events: StreamVadEvent[] = [];
+    this.handle(this.segmenter.finish(this.processed), events);
+    return events;
+  }
+
+  /** End of the stream: the last partial frame (padded with silence) goes through, then any open utterance ends. */
+  async finish(): Promise<StreamVadEvent[]> {
+    const events: StreamVadEvent[] = [];
+    const real = this.filled;
+    if (real > 0) {
+      this.frame.fill(0, real);
+      this.filled = 0;
+      await this.runFrame(events, real);
+    }
+    this.handle(this.segmenter.finish(this.processed), events);
+    return events;
+  }
+
+  release(): void {
+    this.batcher.releaseState(this.state);
+  }
+
+  private async runFrame(events: StreamVadEvent[], real = FRAME_SAMPLES): Promise<void> {
+    const samples = this.frame.subarray(0, real);
+    this.lookback.write(samples);
+    this.open?.append(samples);
+    const probability = await this.batcher.submit({ samples: this.frame, state: this.state });
+    this.processed += real;
+    this.handle(this.segmenter.push(probability), events);
+  }
+
+  private handle(segmenterEvents: ReturnType<Segmenter['push']>, events: StreamVadEvent[]): void {
+    let ended: OpenUtterance | undefined;
+    for (const event of segmenterEvents) {
+      if (event.type === 'speech-end') {
+        if (!this.confirmed) this.confirm(events);
+        const end = Math.min(event.span.end, this.processed);
+        const span = { ...event.span, end };
+        ended = this.open;
+        this.open = undefined;
+        events.push({ type: 'speech-end', span, samples: ended?.slice(span.start, end) ?? new Float32Array(0) });
+      } else {
+        // A split at the length limit starts inside the utterance that just ended: take its audio from there.
+        const initial =
+          ended && ended.start <= event.at
+            ? ended.slice(event.at, this.processed)
+            : this.lookback.read(event.at, this.processed);
+        this.open = new OpenUtterance(event.at, initial);
+        this.confirmed = false;
+      }
+    }
+    // Speech is announced once it has lasted VAD_MIN_SPEECH_MS: shorter blips end unannounced and are forgotten.
+    if (this.open && !this.confirmed) {
+      if (!this.segmenter.speaking) this.open = undefined;
+      else if (this.segmenter.kept) this.confirm(events);
+    }
+  }
+
+  private confirm(events: StreamVadEvent[]): void {
+    this.confirmed = true;
+    if (this.open) events.push({ type: 'speech-start', start: this.open.start });
+  }
+}
