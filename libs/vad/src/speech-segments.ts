@@ -1,3 +1,4 @@
+import { GrowableSamples } from '@asr/audio';
 import type { VadBatcher } from './vad-batcher';
 import { lanedProbabilities, type VadTiming } from './frame-probabilities';
 import { Segmenter, type SegmenterSettings, type SpeechSpan } from './segmenter';
@@ -9,29 +10,21 @@ export interface SpeechSegment extends SpeechSpan {
 
 /** Audio from `base` on, growing at the end and dropped from the front when no span can need it. */
 class RetainedAudio {
-  private data = new Float32Array(16_000 * 4);
-  private length = 0;
+  private readonly held = new GrowableSamples(16_000 * 4);
   base = 0;
 
   append(block: Float32Array): void {
-    if (this.length + block.length > this.data.length) {
-      const grown = new Float32Array(Math.max(this.data.length * 2, this.length + block.length));
-      grown.set(this.data.subarray(0, this.length));
-      this.data = grown;
-    }
-    this.data.set(block, this.length);
-    this.length += block.length;
+    this.held.append(block);
   }
 
   slice(start: number, end: number): Float32Array {
-    return this.data.slice(Math.max(0, start - this.base), Math.max(0, Math.min(this.length, end - this.base)));
+    return this.held.slice(start - this.base, end - this.base);
   }
 
   dropBefore(at: number): void {
-    const drop = Math.min(this.length, at - this.base);
+    const drop = Math.min(this.held.length, at - this.base);
     if (drop < 16_000) return; // compact in steps of a second or more
-    this.data.copyWithin(0, drop, this.length);
-    this.length -= drop;
+    this.held.dropFront(drop);
     this.base += drop;
   }
 }

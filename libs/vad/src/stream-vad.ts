@@ -1,4 +1,4 @@
-import { RingBuffer } from '@asr/audio';
+import { GrowableSamples, RingBuffer } from '@asr/audio';
 import { Segmenter, type SegmenterSettings, type SpeechSpan } from './segmenter';
 import { FRAME_SAMPLES, type VadStreamState } from './vad-backend';
 import type { VadBatcher } from './vad-batcher';
@@ -7,38 +7,30 @@ import type { VadBatcher } from './vad-batcher';
 export type StreamVadEvent =
   { type: 'speech-start'; start: number } | { type: 'speech-end'; span: SpeechSpan; samples: Float32Array };
 
-/** The audio of the utterance in progress, from its padded start: a growable buffer, appended frame by frame. */
+/** The audio of the utterance in progress, from its padded start, appended frame by frame. */
 class OpenUtterance {
-  private data: Float32Array;
-  length: number;
+  private readonly held: GrowableSamples;
 
   constructor(
     readonly start: number,
     initial: Float32Array,
   ) {
-    this.data = new Float32Array(Math.max(initial.length * 2, 16_000));
-    this.data.set(initial);
-    this.length = initial.length;
+    this.held = new GrowableSamples(Math.max(initial.length * 2, 16_000));
+    this.held.append(initial);
   }
 
   append(samples: Float32Array): void {
-    if (this.length + samples.length > this.data.length) {
-      const grown = new Float32Array(Math.max(this.data.length * 2, this.length + samples.length));
-      grown.set(this.data.subarray(0, this.length));
-      this.data = grown;
-    }
-    this.data.set(samples, this.length);
-    this.length += samples.length;
+    this.held.append(samples);
   }
 
   /** A view of what has arrived; valid until the next append. */
   get samples(): Float32Array {
-    return this.data.subarray(0, this.length);
+    return this.held.samples;
   }
 
   /** A copy of absolute samples [from, to). */
   slice(from: number, to: number): Float32Array {
-    return this.data.slice(Math.max(0, from - this.start), Math.max(0, Math.min(this.length, to - this.start)));
+    return this.held.slice(from - this.start, to - this.start);
   }
 }
 
