@@ -5,6 +5,7 @@ import { AudioModule } from '@asr/audio';
 import { type AppConfig, ConfigModule } from '@asr/config';
 import { HealthModule } from '@asr/health';
 import { AllExceptionsFilter, ObservabilityModule } from '@asr/observability';
+import { StreamingModule } from '@asr/streaming';
 import { TranscriptionModule } from '@asr/transcription';
 import { VadModule } from '@asr/vad';
 
@@ -27,7 +28,7 @@ export class AppModule {
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [...pipelineModules(config), HealthModule],
+      imports: [...pipelineModules(config), StreamingModule, HealthModule],
       providers: [
         { provide: APP_FILTER, useExisting: AllExceptionsFilter },
         {

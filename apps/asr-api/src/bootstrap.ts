@@ -4,6 +4,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@asr/config';
 import { HttpMetrics, REQUEST_ID_HEADER, requestIdFor, ShutdownState } from '@asr/observability';
+import { StreamingService, StreamWsAdapter } from '@asr/streaming';
 import { buildOpenApiDocument } from './openapi';
 import { registerUploads } from './uploads';
 import { PACKAGE_VERSION } from './package-info';
@@ -36,6 +37,13 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
     done(null, payload);
   });
   app.get(HttpMetrics).attach(fastify);
+  const streaming = app.get(StreamingService);
+  app.useWebSocketAdapter(
+    new StreamWsAdapter(app, {
+      hardMaxPayload: config.streaming.maxFrameBytes * 2,
+      verify: (request) => streaming.verifyHandshake(request),
+    }),
+  );
   await registerUploads(app, config);
 
   if (config.api.docsEnabled) {

@@ -35,6 +35,22 @@ export interface TranscribeOptions {
 }
 
 /**
+ * An utterance decoded while it is spoken (an engine that can: the embedded one), holding one of its decoders
+ * from `tryOpenLive` until `finish` or `cancel`. Not re-entrant: await each call before the next.
+ */
+export interface LiveUtterance {
+  /** Decodes more of the utterance's audio; resolves to the whole hypothesis so far. */
+  feed(samples: Float32Array): Promise<string>;
+  /**
+   * The final transcript of the utterance, `all` of its audio decoded at once as an upload's chunk is (the
+   * hypothesis fed so far is only a preview), then the decoder is free again.
+   */
+  finish(all: Float32Array): Promise<ChunkTranscript>;
+  /** Frees the decoder without a result. */
+  cancel(): void;
+}
+
+/**
  * A speech-recognition engine. Takes 16 kHz mono float audio (one chunk of a recording), returns its transcript
  * with times relative to the chunk. Implementations bound their own concurrency.
  */
@@ -45,6 +61,15 @@ export abstract class AsrProvider {
   abstract readonly defaultModel: string;
 
   abstract transcribe(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript>;
+
+  /**
+   * A live utterance if this engine decodes incrementally and has a decoder free right now; otherwise undefined
+   * (the caller buffers the utterance and calls `transcribe` at its end). Remote providers have none.
+   */
+  tryOpenLive(options: TranscribeOptions): LiveUtterance | undefined {
+    void options;
+    return undefined;
+  }
 
   /** For readiness: loaded and configured (never a remote call). */
   abstract health(): ComponentHealth;

@@ -1,6 +1,6 @@
 export { AsrError, type AsrErrorCode } from './asr-error';
 export { AsrMetrics } from './asr-metrics';
-export { type AsrCapabilities, AsrProvider, type TranscribeOptions } from './asr-provider';
+export { type AsrCapabilities, AsrProvider, type LiveUtterance, type TranscribeOptions } from './asr-provider';
 export { createAsrProvider } from './asr-provider.factory';
 export { AsrProviderModule } from './asr.module';
 export { loadPocketSphinx, type PocketSphinxLibrary } from './local/pocketsphinx-binding';

@@ -31,6 +31,11 @@ export class SlotPool<T> {
     this.release(item);
   }
 
+  /** A free item now, or undefined: never waits (a live stream skips partials rather than queue). */
+  tryAcquire(): T | undefined {
+    return this.free.pop();
+  }
+
   acquire(signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(new AsrError('cancelled', 'the request was cancelled'));
     const item = this.free.pop();

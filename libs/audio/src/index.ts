@@ -4,6 +4,7 @@ export { AudioModule } from './audio.module';
 export { encodeWav, float32ToInt16, int16ToFloat32, TARGET_SAMPLE_RATE } from './pcm';
 export { Resampler } from './resampler';
 export { GrowableSamples } from './growable-samples';
+export { PCM_ENCODINGS, type PcmEncoding, type PcmFormat, PcmStreamDecoder } from './pcm-stream-decoder';
 export { RingBuffer } from './ring-buffer';
 export { TempFiles } from './temp-files';
 export { isWav, WavStreamDecoder, type WavFormat } from './wav-stream-decoder';

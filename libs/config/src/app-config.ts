@@ -61,6 +61,11 @@ export abstract class AppConfig {
     chunkDurationS: number;
     maxDurationS: number;
     lookbackDurationS: number;
+    maxFrameBytes: number;
+    idleTimeoutS: number;
+    maxSessionS: number;
+    maxRate: number;
+    maxPendingBytes: number;
   };
   abstract readonly storage: {
     audioPath: string;
@@ -137,6 +142,11 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       chunkDurationS: env.AUDIO_CHUNK_DURATION,
       maxDurationS: env.AUDIO_MAX_DURATION,
       lookbackDurationS: env.AUDIO_LOOKBACK_DURATION,
+      maxFrameBytes: env.STREAM_MAX_FRAME_BYTES,
+      idleTimeoutS: env.STREAM_IDLE_TIMEOUT_S,
+      maxSessionS: env.STREAM_MAX_SESSION_S,
+      maxRate: env.STREAM_MAX_RATE,
+      maxPendingBytes: env.STREAM_MAX_PENDING_BYTES,
     },
     storage: {
       audioPath: path(env.AUDIO_STORAGE_PATH),

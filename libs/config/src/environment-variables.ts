@@ -355,6 +355,48 @@ export class EnvironmentVariables {
   @Max(30)
   AUDIO_LOOKBACK_DURATION: number = 1;
 
+  @EnvVar({
+    group: 'streaming',
+    description: 'Largest WebSocket frame a client may send, in bytes; larger closes 1009.',
+  })
+  @IsInt()
+  @Min(1024)
+  @Max(16 * 1024 * 1024)
+  STREAM_MAX_FRAME_BYTES: number = 1024 * 1024;
+
+  @EnvVar({
+    group: 'streaming',
+    description: 'Seconds a stream may go without audio or a keepalive before it is closed (4001).',
+  })
+  @IsNumber()
+  @Min(1)
+  @Max(3600)
+  STREAM_IDLE_TIMEOUT_S: number = 30;
+
+  @EnvVar({ group: 'streaming', description: 'Longest stream in seconds; it is closed (4002) after its finals.' })
+  @IsNumber()
+  @Min(1)
+  @Max(86_400)
+  STREAM_MAX_SESSION_S: number = 4 * 3600;
+
+  @EnvVar({
+    group: 'streaming',
+    description: 'How much faster than real time a client may send audio; faster is throttled by pausing its socket.',
+  })
+  @IsNumber()
+  @Min(1)
+  @Max(1000)
+  STREAM_MAX_RATE: number = 8;
+
+  @EnvVar({
+    group: 'streaming',
+    description: 'Bytes of unsent messages a slow reader may hold up: partials are skipped above half, past it 1008.',
+  })
+  @IsInt()
+  @Min(1024)
+  @Max(256 * 1024 * 1024)
+  STREAM_MAX_PENDING_BYTES: number = 1024 * 1024;
+
   // --- storage
   @EnvVar({ group: 'storage', description: 'Directory for stored audio (recordings, job inputs).' })
   @IsString()

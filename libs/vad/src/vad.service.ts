@@ -102,10 +102,10 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
     return this.batcher;
   }
 
-  /** The segmenter settings from configuration, with per-stream overrides. */
-  settings(overrides: Partial<SegmenterSettingsMs> = {}): ReturnType<typeof segmenterSettings> {
+  /** The segmentation settings in configuration units, with per-stream overrides. */
+  settingsMs(overrides: Partial<SegmenterSettingsMs> = {}): SegmenterSettingsMs {
     const vad = this.config.vad;
-    return segmenterSettings({
+    return {
       threshold: vad.threshold,
       negThreshold: vad.negThreshold,
       minSilenceMs: vad.minSilenceMs,
@@ -113,7 +113,12 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
       speechPadMs: vad.speechPadMs,
       maxSpeechS: this.config.streaming.maxDurationS,
       ...overrides,
-    });
+    };
+  }
+
+  /** The segmenter settings (in samples) from configuration, with per-stream overrides. */
+  settings(overrides: Partial<SegmenterSettingsMs> = {}): ReturnType<typeof segmenterSettings> {
+    return segmenterSettings(this.settingsMs(overrides));
   }
 
   /** Speech spans of a 16 kHz recording that is all there (an upload), with their audio when `withAudio`. */

@@ -3,7 +3,7 @@ import type { AppConfig } from '@asr/config';
 import { float32ToInt16 } from '@asr/audio';
 import type { ComponentHealth } from '@asr/observability';
 import { AsrError } from '../asr-error';
-import { type AsrCapabilities, AsrProvider, type TranscribeOptions } from '../asr-provider';
+import { type AsrCapabilities, AsrProvider, type LiveUtterance, type TranscribeOptions } from '../asr-provider';
 import { SlotPool, withSlot } from '../slot-pool';
 import type { ChunkTranscript, TranscriptWord } from '../transcript';
 import { loadPocketSphinx, type PocketSphinxLibrary } from './pocketsphinx-binding';
@@ -109,7 +109,7 @@ export class LocalPocketSphinxProvider extends AsrProvider {
   }
 
   async transcribe(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript> {
-    if (options.language && !this.capabilities.languages.includes(options.language.toLowerCase())) {
+    if (this.unsupported(options.language)) {
       throw new AsrError(
         'unsupported_language',
         `the embedded engine recognises English only (language "${options.language}"); point ASR_PROVIDER at a multilingual server for other languages`,
@@ -123,29 +123,81 @@ export class LocalPocketSphinxProvider extends AsrProvider {
         2,
       );
     }
-    return withSlot(this.pool, options.signal, async (decoder) => {
-      // A fresh stream per chunk: noise estimates from another request must not colour this one.
-      library.startStream(decoder);
-      library.startUtterance(decoder);
-      try {
-        if (options.signal?.aborted) throw new AsrError('cancelled', 'the request was cancelled');
-        // The whole chunk in one call: the engine normalises over all of it, as the raw engine does on a file.
-        await library.processRaw(decoder, float32ToInt16(samples), true);
-      } finally {
-        await library.endUtterance(decoder);
-      }
-      const words: TranscriptWord[] = library
-        .segments(decoder)
-        .filter((segment) => isWord(segment.word))
-        .map((segment) => ({
-          word: spelling(segment.word),
-          start: segment.startFrame / FRAMES_PER_SECOND,
-          end: (segment.endFrame + 1) / FRAMES_PER_SECOND,
-          confidence: Math.round(segment.probability * 1000) / 1000,
-        }));
-      const segments = wordsToSegments(words);
-      return { text: segments.map((s) => s.text).join(' '), language: 'en', segments };
-    });
+    return withSlot(this.pool, options.signal, (decoder) =>
+      this.decodeWhole(library, decoder, samples, options.signal),
+    );
+  }
+
+  override tryOpenLive(options: TranscribeOptions): LiveUtterance | undefined {
+    const library = this.library;
+    if (!library || this.unsupported(options.language)) return undefined;
+    const decoder = this.pool.tryAcquire();
+    if (decoder === undefined) return undefined;
+    library.startStream(decoder);
+    library.startUtterance(decoder);
+    let held = true;
+    const release = (): void => {
+      if (!held) return;
+      held = false;
+      this.pool.release(decoder);
+    };
+    return {
+      feed: async (samples) => {
+        if (!held) throw new AsrError('cancelled', 'the utterance was already finished');
+        await library.processRaw(decoder, float32ToInt16(samples), false);
+        return library
+          .hypothesis(decoder)
+          .split(/\s+/)
+          .filter((token) => token && isWord(token))
+          .map(spelling)
+          .join(' ');
+      },
+      finish: async (all) => {
+        try {
+          await library.endUtterance(decoder);
+          return await this.decodeWhole(library, decoder, all);
+        } finally {
+          release();
+        }
+      },
+      cancel: () => {
+        // The utterance in progress is ended before the decoder goes back, so its next user starts clean.
+        void library.endUtterance(decoder).finally(release);
+      },
+    };
+  }
+
+  /** One chunk on a held decoder, in one call: the engine normalises over all of it, as the raw engine does. */
+  private async decodeWhole(
+    library: PocketSphinxLibrary,
+    decoder: unknown,
+    samples: Float32Array,
+    signal?: AbortSignal,
+  ): Promise<ChunkTranscript> {
+    // A fresh stream per chunk: noise estimates from another request must not colour this one.
+    library.startStream(decoder);
+    library.startUtterance(decoder);
+    try {
+      if (signal?.aborted) throw new AsrError('cancelled', 'the request was cancelled');
+      await library.processRaw(decoder, float32ToInt16(samples), true);
+    } finally {
+      await library.endUtterance(decoder);
+    }
+    const words: TranscriptWord[] = library
+      .segments(decoder)
+      .filter((segment) => isWord(segment.word))
+      .map((segment) => ({
+        word: spelling(segment.word),
+        start: segment.startFrame / FRAMES_PER_SECOND,
+        end: (segment.endFrame + 1) / FRAMES_PER_SECOND,
+        confidence: Math.round(segment.probability * 1000) / 1000,
+      }));
+    const segments = wordsToSegments(words);
+    return { text: segments.map((s) => s.text).join(' '), language: 'en', segments };
+  }
+
+  private unsupported(language: string | undefined): boolean {
+    return language !== undefined && !this.capabilities.languages.includes(language.toLowerCase());
   }
 
   async close(): Promise<void> {

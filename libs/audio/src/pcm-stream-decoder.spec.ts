@@ -1,0 +1,38 @@
+import { PcmStreamDecoder } from './pcm-stream-decoder';
+
+function s16(values: number[]): Buffer {
+  const out = Buffer.alloc(values.length * 2);
+  values.forEach((v, i) => out.writeInt16LE(v, i * 2));
+  return out;
+}
+
+describe('PcmStreamDecoder', () => {
+  it('carries a split sample over to the next piece (odd byte counts)', () => {
+    const decoder = new PcmStreamDecoder({ encoding: 'pcm_s16le', sampleRate: 16_000, channels: 1 });
+    const bytes = s16([16384, -16384, 8192]);
+    const first = decoder.push(bytes.subarray(0, 3));
+    const second = decoder.push(bytes.subarray(3));
+    expect(Array.from(first)).toEqual([0.5]);
+    expect(Array.from(second)).toEqual([-0.5, 0.25]);
+  });
+
+  it('averages channels and reads 32-bit floats', () => {
+    const decoder = new PcmStreamDecoder({ encoding: 'pcm_f32le', sampleRate: 16_000, channels: 2 });
+    const bytes = Buffer.alloc(16);
+    [0.5, 0.25, -1, 0].forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+    expect(Array.from(decoder.push(bytes.subarray(0, 9)))).toEqual([0.375]);
+    expect(Array.from(decoder.push(bytes.subarray(9)))).toEqual([-0.5]);
+  });
+
+  it('resamples other rates to 16 kHz, about rate ratio samples out', () => {
+    const decoder = new PcmStreamDecoder({ encoding: 'pcm_s16le', sampleRate: 48_000, channels: 1 });
+    const tone = s16(
+      Array.from({ length: 48_000 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 48_000))),
+    );
+    let total = 0;
+    for (let at = 0; at < tone.length; at += 1001) total += decoder.push(tone.subarray(at, at + 1001)).length;
+    total += decoder.flush().length;
+    expect(Math.abs(total - 16_000)).toBeLessThanOrEqual(2);
+    expect(decoder.secondsIn(tone.length)).toBe(1);
+  });
+});

@@ -1,0 +1,85 @@
+import type { TranscriptWord } from '@asr/asr';
+
+/** Close codes of the streaming API (docs/asyncapi.yaml); each is preceded by `session.closed` when possible. */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  policy: 1008,
+  tooBig: 1009,
+  tryAgainLater: 1013,
+  idle: 4001,
+  sessionTooLong: 4002,
+} as const;
+
+export type CloseReason =
+  | 'client_closed'
+  | 'client_disconnected'
+  | 'server_shutdown'
+  | 'too_fast'
+  | 'slow_reader'
+  | 'frame_too_large'
+  | 'server_full'
+  | 'idle_timeout'
+  | 'max_duration';
+
+export interface SessionStats {
+  audio_seconds: number;
+  utterances: number;
+  finals: number;
+  partials: number;
+  partials_skipped: number;
+  errors: number;
+}
+
+/** A final's failure: the session goes on; the utterance's text is empty. */
+export interface FinalError {
+  code: string;
+  message: string;
+}
+
+export type ServerEvent =
+  | { type: 'session.started'; session_id: string; config: Record<string, unknown> }
+  | { type: 'speech.started'; segment_id: number; start: number }
+  | { type: 'transcript.partial'; segment_id: number; text: string; start: number; end: number }
+  | {
+      type: 'transcript.final';
+      segment_id: number;
+      text: string;
+      start: number;
+      end: number;
+      words?: TranscriptWord[];
+      confidence?: number;
+      error?: FinalError;
+    }
+  | { type: 'speech.stopped'; segment_id: number; end: number }
+  | { type: 'error'; code: string; message: string; fatal: boolean; retry_after?: number }
+  | { type: 'session.closed'; reason: CloseReason; stats: SessionStats };
+
+export type ClientMessage =
+  { type: 'configure'; [field: string]: unknown } | { type: 'finalize' } | { type: 'keepalive' } | { type: 'close' };
+
+export const CLIENT_MESSAGE_TYPES = ['configure', 'finalize', 'keepalive', 'close'];
+
+/** A text frame to a client message, or a reason it is not one (answered with a non-fatal `error`). */
+export function parseClientMessage(text: string): { ok: true; message: ClientMessage } | { ok: false; reason: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'text frames must be JSON objects with a "type"; audio goes in binary frames' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return { ok: false, reason: 'text frames must be JSON objects with a "type"' };
+  const type = (parsed as { type?: unknown }).type;
+  if (typeof type !== 'string' || !CLIENT_MESSAGE_TYPES.includes(type))
+    return {
+      ok: false,
+      reason: `unknown message type ${JSON.stringify(type)}; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`,
+    };
+  return { ok: true, message: parsed as ClientMessage };
+}
+
+/** Seconds on the client's audio clock (16 kHz samples since the session began), to the millisecond. */
+export function seconds(samples: number): number {
+  return Math.round(samples / 16) / 1000;
+}

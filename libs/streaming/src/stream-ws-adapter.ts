@@ -1,0 +1,51 @@
+import type { IncomingMessage } from 'node:http';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import type { WebSocketServer } from 'ws';
+import type { HandshakeVerdict } from './streaming.service';
+
+export interface StreamWsAdapterOptions {
+  /** Frames above this are cut by `ws` itself (1009 without a message); the session's own, lower limit speaks first. */
+  hardMaxPayload: number;
+  verify: (request: IncomingMessage) => HandshakeVerdict;
+}
+
+/**
+ * The WebSocket adapter for the streaming API on Fastify's server: the handshake is verified before the upgrade
+ * (a real HTTP 400 or 503 with the reason), frames are bounded, every frame is left to the session (the stock
+ * parser would drop binary audio), and socket errors are one log line, not a stack each.
+ */
+export class StreamWsAdapter extends WsAdapter {
+  private readonly log = new Logger('StreamingSocket');
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly streamOptions: StreamWsAdapterOptions,
+  ) {
+    super(app, { messageParser: () => undefined });
+  }
+
+  override create(port: number, options: Record<string, unknown> = {}): WebSocketServer {
+    return super.create(port, {
+      ...options,
+      maxPayload: this.streamOptions.hardMaxPayload,
+      verifyClient: (
+        info: { req: IncomingMessage },
+        answer: (ok: boolean, status?: number, reason?: string) => void,
+      ) => {
+        const verdict = this.streamOptions.verify(info.req);
+        if (verdict.ok) answer(true);
+        else answer(false, verdict.status, verdict.reason);
+      },
+    }) as WebSocketServer;
+  }
+
+  override bindErrorHandler(server: WebSocketServer): WebSocketServer {
+    server.on('connection', (socket) =>
+      socket.on('error', (error: Error) => this.log.warn(`stream socket error: ${error.message}`)),
+    );
+    server.on('error', (error: Error) => this.log.error(`streaming server error: ${error.message}`));
+    return server;
+  }
+}

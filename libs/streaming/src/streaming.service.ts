@@ -1,0 +1,109 @@
+import type { IncomingMessage } from 'node:http';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { WebSocket } from 'ws';
+import { AsrProvider } from '@asr/asr';
+import { AppConfig } from '@asr/config';
+import { ShutdownState } from '@asr/observability';
+import { VadService } from '@asr/vad';
+import { CLOSE, type SessionStats } from './protocol';
+import { parseStreamQuery, type StreamLimits, type StreamSettings } from './stream-params';
+import { StreamSession } from './stream-session';
+import { StreamingStats } from './streaming-stats';
+
+export type HandshakeVerdict = { ok: true } | { ok: false; status: number; reason: string };
+
+/** Seconds a refused client is told to wait before it tries again. */
+const SERVER_FULL_RETRY_S = 5;
+
+/** Opens, tracks and ends streaming sessions; the gateway and the adapter stay thin over it. */
+@Injectable()
+export class StreamingService implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('Streaming');
+  private readonly sessions = new Set<StreamSession>();
+  /** Settings parsed at the handshake, picked up when the connection opens. */
+  private readonly accepted = new WeakMap<IncomingMessage, StreamSettings>();
+  readonly limits: StreamLimits;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly provider: AsrProvider,
+    private readonly vad: VadService,
+    private readonly stats: StreamingStats,
+    private readonly shutdown: ShutdownState,
+  ) {
+    this.limits = {
+      maxSpeechPadMs: Math.round(config.streaming.lookbackDurationS * 1000),
+      maxSegmentS: config.streaming.maxDurationS,
+    };
+  }
+
+  get active(): number {
+    return this.sessions.size;
+  }
+
+  /** Before the upgrade: refused with an HTTP status while shutting down or when a query value is invalid. */
+  verifyHandshake(request: IncomingMessage): HandshakeVerdict {
+    if (this.shutdown.active)
+      return { ok: false, status: 503, reason: 'the server is shutting down; connect to another instance' };
+    const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
+    const parsed = parseStreamQuery(query, this.limits);
+    if (!parsed.ok) return { ok: false, status: 400, reason: parsed.reason };
+    this.accepted.set(request, parsed.value);
+    return { ok: true };
+  }
+
+  /** A connection is open. Above STREAMING_MAX_CLIENTS it is told so (so a browser can tell) and closed 1013. */
+  open(socket: WebSocket, request: IncomingMessage): void {
+    const settings = this.accepted.get(request);
+    if (!settings) {
+      socket.close(CLOSE.policy, 'handshake not verified');
+      return;
+    }
+    if (this.sessions.size >= this.config.streaming.maxClients) {
+      this.refuseFull(socket);
+      return;
+    }
+    const session = new StreamSession(socket, settings, {
+      provider: this.provider,
+      vad: this.vad,
+      stats: this.stats,
+      limits: this.config.streaming,
+      streamLimits: this.limits,
+      logger: this.logger,
+    });
+    this.sessions.add(session);
+    void session.closed.then(() => this.sessions.delete(session));
+    session.start();
+  }
+
+  private refuseFull(socket: WebSocket): void {
+    const max = this.config.streaming.maxClients;
+    const empty: SessionStats = {
+      audio_seconds: 0,
+      utterances: 0,
+      finals: 0,
+      partials: 0,
+      partials_skipped: 0,
+      errors: 0,
+    };
+    socket.send(
+      JSON.stringify({
+        type: 'error',
+        code: 'server_full',
+        message: `the server is at STREAMING_MAX_CLIENTS=${max} streams; retry after ${SERVER_FULL_RETRY_S} s`,
+        fatal: true,
+        retry_after: SERVER_FULL_RETRY_S,
+      }),
+    );
+    socket.send(JSON.stringify({ type: 'session.closed', reason: 'server_full', stats: empty }));
+    socket.close(CLOSE.tryAgainLater, 'server_full');
+    this.logger.warn(`stream refused: ${max} sessions open`);
+  }
+
+  /** Shutdown: every session finishes its utterances and finals, then closes 1001, before the server goes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.sessions.size === 0) return;
+    this.logger.log(`ending ${this.sessions.size} stream(s)`);
+    await Promise.all([...this.sessions].map((s) => s.end(CLOSE.goingAway, 'server_shutdown')));
+  }
+}
