@@ -12,7 +12,8 @@ export interface SeenRequest {
 }
 
 export type Behaviour =
-  | { kind: 'ok'; text?: string; delayMs?: number }
+  /** `delayMs` as a function: a new delay for every request (finals of one stream then finish out of order). */
+  | { kind: 'ok'; text?: string; delayMs?: number | (() => number) }
   /** Finds the sounds in the WAV it received and answers one "word" per sound, timed in that WAV. */
   | { kind: 'sounds' }
   | { kind: 'status'; status: number; retryAfter?: string; message?: string }
@@ -111,7 +112,8 @@ export class FakeOpenAi {
         return;
       }
       case 'ok': {
-        if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
+        const delayMs = typeof behaviour.delayMs === 'function' ? behaviour.delayMs() : behaviour.delayMs;
+        if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
         if (res.destroyed) return;
         const text = behaviour.text ?? 'hello from the fake provider';
         const words = text.split(' ').map((word, i) => ({ word, start: i * 0.5, end: i * 0.5 + 0.4 }));

@@ -96,3 +96,22 @@ export function toPcm16(samples: Float32Array): Buffer {
 export function finalsOf(run: StreamRun): StreamMessage[] {
   return run.messages.filter((m) => m.type === 'transcript.final');
 }
+
+/** The HTTP answer to a handshake the server refuses (status and body), or an error if it accepts. */
+export function refusedHandshake(url: string): Promise<{ status: number; body: string }> {
+  const socket = new WebSocket(url);
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => {
+      socket.terminate();
+      reject(new Error('the handshake was accepted'));
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+    });
+    socket.once('error', () => undefined);
+  });
+}

@@ -1,0 +1,150 @@
+import { serverMessageValidator } from './support/asyncapi';
+import { FakeOpenAi } from './support/fake-openai';
+import { random, sequence, type Span, speak, truthSpans } from './support/mixes';
+import { corpusSentences } from './support/speech';
+import {
+  connect,
+  refusedHandshake,
+  finalsOf,
+  sendAudio,
+  streamOnce,
+  streamUrl,
+  type StreamMessage,
+  type StreamRun,
+  toPcm16,
+} from './support/stream-client';
+import { startTestApp, type TestApp } from './support/test-app';
+
+jest.setTimeout(120_000);
+
+const validate = serverMessageValidator();
+const PCM16 = { bytesPerSecond: 32_000 };
+
+/** Every message of a run is valid per docs/asyncapi.yaml, and the stream obeys the protocol's guarantees. */
+function expectWellFormed(run: StreamRun): void {
+  for (const message of run.messages) expect(validate(message)).toBeUndefined();
+  expect(run.messages[0]?.type).toBe('session.started');
+  expect(run.messages[run.messages.length - 1]?.type).toBe('session.closed');
+  const started = run.messages.filter((m) => m.type === 'speech.started').map((m) => m.segment_id);
+  const finals = finalsOf(run).map((m) => m.segment_id);
+  expect(started).toEqual(started.map((_, i) => i));
+  // Exactly one final per announced utterance, in order.
+  expect(finals).toEqual(started);
+  // No partial of a segment after its final.
+  const finalAt = new Map(run.messages.flatMap((m, i) => (m.type === 'transcript.final' ? [[m.segment_id, i]] : [])));
+  run.messages.forEach((m, i) => {
+    if (m.type === 'transcript.partial') expect(i).toBeLessThan(finalAt.get(m.segment_id)!);
+  });
+}
+
+function errorsOf(run: StreamRun): StreamMessage[] {
+  return run.messages.filter((m) => m.type === 'error');
+}
+
+describe('streaming protocol (fake provider)', () => {
+  const fake = new FakeOpenAi();
+  let t: TestApp;
+  let speech: Buffer;
+  let utterances: number;
+  let truth: Span[];
+  beforeAll(async () => {
+    await fake.start();
+    t = await startTestApp({ env: { ASR_PROVIDER: 'openai-compatible', ASR_BASE_URL: fake.url } });
+    const sentences = corpusSentences().slice(4, 8);
+    utterances = sentences.length;
+    const { clean } = sequence(speak(sentences), 5);
+    truth = truthSpans(clean);
+    speech = toPcm16(clean);
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.stop();
+  });
+  afterEach(() => {
+    fake.reset();
+    fake.fallback = { kind: 'ok' };
+  });
+
+  it('20 concurrent sessions: exactly one final per utterance each, in order, though the provider answers out of order', async () => {
+    const delay = random(3);
+    fake.fallback = { kind: 'ok', delayMs: () => Math.floor(delay() * 400) };
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => streamOnce(t.url, speech, { ...PCM16, pace: 0, seed: i + 1 })),
+    );
+    for (const run of runs) {
+      expectWellFormed(run);
+      expect(run.closeCode).toBe(1000);
+      expect(finalsOf(run)).toHaveLength(utterances);
+      expect(finalsOf(run).every((f) => f.text === 'hello from the fake provider')).toBe(true);
+    }
+    const stats = (await (await fetch(`${t.url}/api/v1/streaming-stats`)).json()) as { active_sessions: number };
+    expect(stats.active_sessions).toBe(0);
+  });
+
+  it('a provider failure gives that utterance an empty final with the reason, and the session goes on', async () => {
+    fake.fallback = { kind: 'status', status: 500, message: 'upstream exploded' };
+    const run = await streamOnce(t.url, speech, { ...PCM16, pace: 0, query: 'interim_results=false' });
+    expectWellFormed(run);
+    const finals = finalsOf(run);
+    expect(finals).toHaveLength(utterances);
+    for (const final of finals) {
+      expect(final.text).toBe('');
+      expect(final.error?.message).toBeTruthy();
+    }
+    expect(run.closeCode).toBe(1000);
+  });
+
+  it('interim_results=false: no partials; by default the growing utterance is re-transcribed for partials', async () => {
+    const quiet = await streamOnce(t.url, speech, { ...PCM16, pace: 0, query: 'interim_results=false' });
+    expect(quiet.messages.some((m) => m.type === 'transcript.partial')).toBe(false);
+    const chatty = await streamOnce(t.url, speech, { ...PCM16, pace: 4 });
+    expectWellFormed(chatty);
+    expect(chatty.messages.some((m) => m.type === 'transcript.partial')).toBe(true);
+  });
+
+  it('finalize ends the utterance in progress at once; configure changes VAD settings; bad messages are non-fatal', async () => {
+    const { socket, run } = await connect(streamUrl(t.url));
+    socket.send('not json');
+    socket.send(JSON.stringify({ type: 'dance' }));
+    socket.send(JSON.stringify({ type: 'configure', sample_rate: 8000 }));
+    socket.send(JSON.stringify({ type: 'configure', vad_threshold: 7 }));
+    socket.send(JSON.stringify({ type: 'configure', min_silence_ms: 200, language: 'en' }));
+    // The audio up to the middle of the third utterance, finalize, then the rest.
+    const middle = Math.round((truth[2]!.start + truth[2]!.end) / 2);
+    const half = middle * 2;
+    await sendAudio(socket, speech.subarray(0, half), { ...PCM16, pace: 0 });
+    socket.send(JSON.stringify({ type: 'finalize' }));
+    await sendAudio(socket, speech.subarray(half), { ...PCM16, pace: 0 });
+    socket.send(JSON.stringify({ type: 'keepalive' }));
+    socket.send(JSON.stringify({ type: 'close' }));
+    const result = await run;
+    expectWellFormed(result);
+    const errors = errorsOf(result);
+    expect(errors.map((e) => e.code)).toEqual([
+      'invalid_message',
+      'invalid_message',
+      'invalid_configure',
+      'invalid_configure',
+    ]);
+    expect(errors.every((e) => e.fatal === false)).toBe(true);
+    expect(errors[2]!.message).toContain('sample_rate');
+    // The finalize cut one utterance in two: one more final than utterances, and one ends at the cut.
+    expect(finalsOf(result)).toHaveLength(utterances + 1);
+    const cut = middle / 16_000;
+    expect(result.messages.some((m) => m.type === 'speech.stopped' && Math.abs(m.end! - cut) < 0.04)).toBe(true);
+    expect(result.closeCode).toBe(1000);
+  });
+
+  it.each([
+    ['sample_rate=7000', 'sample_rate'],
+    ['encoding=mp3', 'encoding'],
+    ['channels=3', 'channels'],
+    ['interim_results=maybe', 'interim_results'],
+    ['speech_pad_ms=5000', 'speech_pad_ms'],
+    ['max_segment_s=3600', 'max_segment_s'],
+  ])('refuses the handshake with HTTP 400 and the reason: %s', async (query, field) => {
+    const refusal = await refusedHandshake(streamUrl(t.url, query));
+    expect(refusal.status).toBe(400);
+    expect(refusal.body).toContain(field);
+  });
+});
