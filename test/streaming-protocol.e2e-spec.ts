@@ -148,3 +148,118 @@ describe('streaming protocol (fake provider)', () => {
     expect(refusal.body).toContain(field);
   });
 });
+
+describe('streaming limits', () => {
+  const fake = new FakeOpenAi();
+  let t: TestApp;
+  let speech: Buffer;
+  beforeAll(async () => {
+    await fake.start();
+    t = await startTestApp({
+      env: {
+        ASR_PROVIDER: 'openai-compatible',
+        ASR_BASE_URL: fake.url,
+        STREAMING_MAX_CLIENTS: '2',
+        STREAM_MAX_FRAME_BYTES: '4096',
+        STREAM_IDLE_TIMEOUT_S: '1',
+        STREAM_MAX_SESSION_S: '3',
+        STREAM_MAX_RATE: '2',
+        STREAM_MAX_PENDING_BYTES: '1024',
+      },
+    });
+    speech = toPcm16(sequence(speak(corpusSentences().slice(8, 10)), 6).clean);
+  });
+  afterAll(async () => {
+    await t.close();
+    await fake.stop();
+  });
+
+  const closing = (run: StreamRun): StreamMessage => run.messages[run.messages.length - 1]!;
+
+  it('a frame over STREAM_MAX_FRAME_BYTES: session.closed, then 1009', async () => {
+    const { socket, run } = await connect(streamUrl(t.url));
+    socket.send(Buffer.alloc(5000));
+    const result = await run;
+    expectValid(result);
+    expect(result.closeCode).toBe(1009);
+    expect(closing(result)).toMatchObject({ type: 'session.closed', reason: 'frame_too_large' });
+    expect(errorsOf(result)[0]).toMatchObject({ code: 'frame_too_large', fatal: true });
+  });
+
+  it('above STREAMING_MAX_CLIENTS: accepted, told server_full with retry_after, closed 1013; capacity shows it', async () => {
+    const first = await connect(streamUrl(t.url));
+    const second = await connect(streamUrl(t.url));
+    const health = (await (await fetch(`${t.url}/api/v1/streaming-health`)).json()) as { capacity: unknown };
+    expect(health.capacity).toEqual({ active: 2, max: 2 });
+    const third = await connect(streamUrl(t.url));
+    const refused = await third.run;
+    expectValid(refused);
+    expect(refused.closeCode).toBe(1013);
+    expect(errorsOf(refused)[0]).toMatchObject({ code: 'server_full', fatal: true });
+    expect(errorsOf(refused)[0]!.retry_after).toBeGreaterThan(0);
+    expect(closing(refused)).toMatchObject({ type: 'session.closed', reason: 'server_full' });
+    for (const { socket } of [first, second]) socket.send(JSON.stringify({ type: 'close' }));
+    expect((await first.run).closeCode).toBe(1000);
+    expect((await second.run).closeCode).toBe(1000);
+  });
+
+  it('idle for STREAM_IDLE_TIMEOUT_S without audio or keepalive: 4001; keepalives keep it open', async () => {
+    const idle = await connect(streamUrl(t.url));
+    const kept = await connect(streamUrl(t.url));
+    const keeping = setInterval(() => kept.socket.send(JSON.stringify({ type: 'keepalive' })), 300);
+    const result = await idle.run;
+    expect(result.closeCode).toBe(4001);
+    expect(closing(result)).toMatchObject({ type: 'session.closed', reason: 'idle_timeout' });
+    expect(kept.socket.readyState).toBe(kept.socket.OPEN);
+    clearInterval(keeping);
+    kept.socket.send(JSON.stringify({ type: 'close' }));
+    expect((await kept.run).closeCode).toBe(1000);
+  });
+
+  it('longer than STREAM_MAX_SESSION_S: its finals, then session.closed and 4002', async () => {
+    const began = performance.now();
+    const { socket, run } = await connect(streamUrl(t.url));
+    const sending = sendAudio(socket, speech, { ...PCM16, pace: 1, maxFrameBytes: 4000 });
+    const result = await run;
+    await sending;
+    expect((performance.now() - began) / 1000).toBeLessThan(4.5);
+    expectValid(result);
+    expect(result.closeCode).toBe(4002);
+    expect(closing(result)).toMatchObject({ type: 'session.closed', reason: 'max_duration' });
+    const started = result.messages.filter((m) => m.type === 'speech.started').length;
+    expect(started).toBeGreaterThan(0);
+    expect(finalsOf(result)).toHaveLength(started);
+  });
+
+  it('audio faster than STREAM_MAX_RATE × real time is throttled, not refused', async () => {
+    const began = performance.now();
+    const { socket, run } = await connect(streamUrl(t.url));
+    await sendAudio(socket, speech.subarray(0, 32_000 * 5), { ...PCM16, pace: 0, maxFrameBytes: 4000 });
+    socket.send(JSON.stringify({ type: 'close' }));
+    const result = await run;
+    const seconds = (performance.now() - began) / 1000;
+    expect(result.closeCode).toBe(1000);
+    // 5 s of audio at most 2× real time after a 2 s burst: at least (5 − 2) / 2 = 1.5 s.
+    expect(seconds).toBeGreaterThanOrEqual(1.4);
+  });
+
+  it('a client that does not read: session.closed and 1008 once STREAM_MAX_PENDING_BYTES wait for it', async () => {
+    const { socket, run } = await connect(streamUrl(t.url));
+    // Stop reading, then provoke more replies (one error each) than the kernel's socket buffers and the limit hold.
+    const raw = (socket as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    raw.pause();
+    for (let i = 0; i < 100_000; i += 1) {
+      socket.send(i % 1000 === 0 ? JSON.stringify({ type: 'keepalive' }) : '{"type":"x"}');
+      if (i % 5000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    raw.resume();
+    const result = await run;
+    expect(result.closeCode).toBe(1008);
+    expect(closing(result)).toMatchObject({ type: 'session.closed', reason: 'slow_reader' });
+  });
+});
+
+function expectValid(run: StreamRun): void {
+  for (const message of run.messages) expect(validate(message)).toBeUndefined();
+}

@@ -64,7 +64,7 @@ export async function sendAudio(socket: WebSocket, audio: Buffer, options: Strea
   const rand = random(options.seed ?? 1);
   const maxFrame = options.maxFrameBytes ?? 9000;
   const started = performance.now();
-  for (let at = 0; at < audio.length;) {
+  for (let at = 0; at < audio.length && socket.readyState === socket.OPEN;) {
     const size = 1 + Math.floor(rand() * maxFrame);
     socket.send(audio.subarray(at, at + size));
     at += size;

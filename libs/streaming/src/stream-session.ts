@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import type { AsrProvider } from '@asr/asr';
@@ -34,7 +35,10 @@ type InboxItem =
 
 /** Audio a client may send ahead of the real-time allowance before its socket is paused, in seconds. */
 const BURST_S = 2;
-/** Unprocessed audio a session holds before it stops reading the socket, and past which it closes 1008. */
+/**
+ * Unprocessed audio a session holds before it stops reading the socket, and past which it closes 1008 (only a
+ * client that keeps sending into a paused socket gets there: a paused socket is not read at all).
+ */
 const PAUSE_BACKLOG_S = 2;
 const MAX_BACKLOG_S = 30;
 /** How long a closing handshake may take before the socket is cut. */
@@ -60,6 +64,7 @@ export class StreamSession {
   private readonly startedAt = performance.now();
   private readonly inbox: InboxItem[] = [];
   private backlogSeconds = 0;
+  private processedSeconds = 0;
   private draining: Promise<void> | undefined;
   private state: 'open' | 'ending' | 'closed' = 'open';
   private nextSegmentId = 0;
@@ -67,7 +72,6 @@ export class StreamSession {
   private finals: Promise<void> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | undefined;
   private sessionTimer: NodeJS.Timeout | undefined;
-  private resumeTimer: NodeJS.Timeout | undefined;
   private pausedForBacklog = false;
   private resolveClosed!: () => void;
   /** Resolves when the session is over and its socket closed (or cut). */
@@ -152,31 +156,19 @@ export class StreamSession {
     this.enqueue({ kind: 'message', message });
   }
 
-  /** Faster than STREAM_MAX_RATE × real time, or too far behind: stop reading the socket for a while. */
+  /** Too much received and not yet processed: stop reading the socket; far too much: close 1008. */
   private throttle(): void {
     if (this.backlogSeconds > MAX_BACKLOG_S) {
       this.abort(
         CLOSE.policy,
         'too_fast',
-        `audio arrives faster than it can be processed; send it at most ${this.ctx.limits.maxRate}× real time`,
+        `more than ${MAX_BACKLOG_S} s of audio is waiting to be processed; send at most ${this.ctx.limits.maxRate}× real time`,
       );
       return;
     }
     if (this.backlogSeconds > PAUSE_BACKLOG_S && !this.pausedForBacklog) {
       this.pausedForBacklog = true;
       this.socket.pause();
-    }
-    const elapsedS = (performance.now() - this.startedAt) / 1000;
-    const aheadS = this.stats.audio_seconds - (elapsedS * this.ctx.limits.maxRate + BURST_S);
-    if (aheadS > 0 && !this.resumeTimer) {
-      this.socket.pause();
-      this.resumeTimer = setTimeout(
-        () => {
-          this.resumeTimer = undefined;
-          if (this.state === 'open' && !this.pausedForBacklog) this.socket.resume();
-        },
-        (aheadS / this.ctx.limits.maxRate) * 1000,
-      );
     }
   }
 
@@ -191,7 +183,7 @@ export class StreamSession {
         await this.process(item);
         if (this.pausedForBacklog && this.backlogSeconds < PAUSE_BACKLOG_S / 2 && this.state === 'open') {
           this.pausedForBacklog = false;
-          if (!this.resumeTimer) this.socket.resume();
+          this.socket.resume();
         }
       }
     } catch (error) {
@@ -204,10 +196,14 @@ export class StreamSession {
 
   private async process(item: InboxItem): Promise<void> {
     switch (item.kind) {
-      case 'audio':
-        this.backlogSeconds -= this.decoder.secondsIn(item.data.length);
+      case 'audio': {
+        const audioSeconds = this.decoder.secondsIn(item.data.length);
+        await this.keepPace(audioSeconds);
+        this.backlogSeconds -= audioSeconds;
+        this.processedSeconds += audioSeconds;
         await this.feed(this.decoder.push(item.data));
         return;
+      }
       case 'end':
         await this.finish(item.code, item.reason);
         return;
@@ -216,6 +212,16 @@ export class StreamSession {
         else if (item.message.type === 'configure') this.configure(item.message);
         return;
     }
+  }
+
+  /**
+   * Audio is processed at most STREAM_MAX_RATE × real time (after a short burst): a faster client waits here, its
+   * backlog grows and its socket is paused, so what it sends stays in its own buffers, not in ours.
+   */
+  private async keepPace(audioSeconds: number): Promise<void> {
+    const elapsedS = (performance.now() - this.startedAt) / 1000;
+    const aheadS = this.processedSeconds + audioSeconds - (elapsedS * this.ctx.limits.maxRate + BURST_S);
+    if (aheadS > 0) await sleep((aheadS / this.ctx.limits.maxRate) * 1000);
   }
 
   private configure(message: Record<string, unknown>): void {
@@ -325,7 +331,8 @@ export class StreamSession {
     if (this.state === 'closed') return;
     this.utterance?.cancel();
     this.utterance = undefined;
-    this.send({ type: 'error', code: reason, message, fatal: true });
+    // Past the pending limit too: the client is told why (after what it has not read yet) and closed.
+    this.sendNow({ type: 'error', code: reason, message, fatal: true });
     void this.close(code, reason);
   }
 
@@ -347,8 +354,12 @@ export class StreamSession {
   }
 
   private sendClosing(reason: CloseReason): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(JSON.stringify({ type: 'session.closed', reason, stats: this.roundedStats() }));
+    this.sendNow({ type: 'session.closed', reason, stats: this.roundedStats() });
+  }
+
+  /** Sends without the pending check: for the last words of a session. */
+  private sendNow(event: ServerEvent): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(event));
   }
 
   /** The client went away without a close message: stop everything, send nothing. */
@@ -364,7 +375,6 @@ export class StreamSession {
   private release(reason: CloseReason): void {
     clearTimeout(this.idleTimer);
     clearTimeout(this.sessionTimer);
-    clearTimeout(this.resumeTimer);
     this.inbox.length = 0;
     // The VAD state goes back once no frame of this stream is in the batcher.
     void Promise.resolve(this.draining).then(() => this.vad.release());
