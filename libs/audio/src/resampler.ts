@@ -1,6 +1,7 @@
-const PHASES = 512;
 const HALF_TAPS = 16;
 const KAISER_BETA = 8.6;
+/** Most filter phases kept; rate pairs needing more share the nearest of these (at most 1/2048 sample off). */
+const MAX_PHASES = 1024;
 
 function besselI0(x: number): number {
   let sum = 1;
@@ -12,55 +13,65 @@ function besselI0(x: number): number {
   return sum;
 }
 
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
 /**
- * Streaming band-limited resampler (Kaiser-windowed sinc, kernel tabulated at 512 phases). Feed blocks with
- * `push`, then `flush` once; output is continuous across blocks. Downsampling low-passes at the target Nyquist,
- * so 44.1/48 kHz speech does not alias into the band the recogniser listens to.
+ * Streaming band-limited resampler (Kaiser-windowed sinc, 16 zero crossings a side). Feed blocks with `push`, then
+ * `flush` once; output is continuous across blocks. Downsampling low-passes at the target Nyquist, so 44.1/48 kHz
+ * speech does not alias into the band the recogniser listens to.
+ *
+ * Polyphase: the rate ratio is reduced to M/L (44.1 → 16 kHz: 441/160), the kernel is precomputed for each of the
+ * L output phases, and the read position advances in exact integer steps — one multiply-add per tap per output
+ * sample, no kernel evaluation on the hot path.
  */
 export class Resampler {
-  private readonly step: number;
-  private readonly scale: number;
+  private readonly inStep: number;
+  private readonly phases: number;
+  private readonly taps: number;
   private readonly halfWidth: number;
-  private readonly table: Float32Array;
-  private history = new Float32Array(0);
-  /** Position of the next output sample, in input samples, relative to history[0]. */
-  private position: number;
+  /** phases × taps coefficients, phase-major. */
+  private readonly bank: Float32Array;
+  private readonly bankPhases: number;
+  private history: Float32Array;
+  /** Read position: `base` in history, plus `phase`/`phases` of a sample. */
+  private base: number;
+  private phase = 0;
 
   constructor(
     readonly fromRate: number,
     readonly toRate: number,
   ) {
-    this.step = fromRate / toRate;
-    this.scale = Math.min(1, toRate / fromRate);
-    this.halfWidth = Math.ceil(HALF_TAPS / this.scale);
-    this.table = this.buildTable();
-    this.position = 0;
+    const divisor = gcd(fromRate, toRate);
+    this.inStep = fromRate / divisor;
+    this.phases = toRate / divisor;
+    const scale = Math.min(1, toRate / fromRate);
+    this.halfWidth = Math.ceil(HALF_TAPS / scale);
+    this.taps = 2 * this.halfWidth;
+    this.bankPhases = Math.min(this.phases, MAX_PHASES);
+    this.bank = this.buildBank(scale);
     // Leading zeros so the first output sample has its left-hand taps.
     this.history = new Float32Array(this.halfWidth);
-    this.position = this.halfWidth;
+    this.base = this.halfWidth;
   }
 
-  /** Kernel value at offset x (in input samples), |x| ≤ halfWidth, tabulated over [0, halfWidth]. */
-  private buildTable(): Float32Array {
-    const size = this.halfWidth * PHASES + 2;
-    const table = new Float32Array(size);
+  /** Coefficients for input offsets k − frac, k = −halfWidth+1 … halfWidth, for each phase frac = p / bankPhases. */
+  private buildBank(scale: number): Float32Array {
+    const bank = new Float32Array(this.bankPhases * this.taps);
     const norm = besselI0(KAISER_BETA);
-    for (let i = 0; i < size; i += 1) {
-      const x = i / PHASES;
-      const t = x * this.scale * Math.PI;
-      const sinc = x === 0 ? 1 : Math.sin(t) / t;
-      const r = x / this.halfWidth;
-      const window = r >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - r * r)) / norm;
-      table[i] = sinc * window * this.scale;
+    for (let p = 0; p < this.bankPhases; p += 1) {
+      const frac = p / this.bankPhases;
+      for (let j = 0; j < this.taps; j += 1) {
+        const x = j - this.halfWidth + 1 - frac;
+        const t = x * scale * Math.PI;
+        const sinc = x === 0 ? 1 : Math.sin(t) / t;
+        const r = Math.abs(x) / this.halfWidth;
+        const window = r >= 1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - r * r)) / norm;
+        bank[p * this.taps + j] = sinc * window * scale;
+      }
     }
-    return table;
-  }
-
-  private kernel(x: number): number {
-    const at = Math.abs(x) * PHASES;
-    const i = Math.floor(at);
-    const frac = at - i;
-    return this.table[i]! + (this.table[i + 1]! - this.table[i]!) * frac;
+    return bank;
   }
 
   push(input: Float32Array): Float32Array {
@@ -68,28 +79,40 @@ export class Resampler {
     const buffer = new Float32Array(this.history.length + input.length);
     buffer.set(this.history);
     buffer.set(input, this.history.length);
-    const out: number[] = [];
-    while (this.position + this.halfWidth < buffer.length) {
-      const center = Math.floor(this.position);
-      const frac = this.position - center;
-      let sum = 0;
-      for (let k = -this.halfWidth + 1; k <= this.halfWidth; k += 1) {
-        sum += buffer[center + k]! * this.kernel(k - frac);
+    const available = buffer.length - this.halfWidth - this.base;
+    const out = new Float32Array(Math.max(0, Math.ceil(((available + 1) * this.phases) / this.inStep) + 1));
+    let n = 0;
+    const { bank, taps, phases, inStep, bankPhases } = this;
+    // One sample of margin: a rounded-up phase reads one sample further.
+    while (this.base + this.halfWidth + 1 < buffer.length) {
+      let filter = Math.round((this.phase * bankPhases) / phases);
+      let start = this.base - this.halfWidth + 1;
+      if (filter === bankPhases) {
+        // Rounded up to the next whole sample.
+        filter = 0;
+        start += 1;
       }
-      out.push(sum);
-      this.position += this.step;
+      const offset = filter * taps;
+      let sum = 0;
+      for (let j = 0; j < taps; j += 1) sum += buffer[start + j]! * bank[offset + j]!;
+      out[n] = sum;
+      n += 1;
+      this.phase += inStep;
+      this.base += Math.floor(this.phase / phases);
+      this.phase %= phases;
     }
     // Keep what the next outputs still need.
-    const keepFrom = Math.max(0, Math.floor(this.position) - this.halfWidth);
-    this.history = buffer.subarray(keepFrom).slice();
-    this.position -= keepFrom;
-    return Float32Array.from(out);
+    const keepFrom = Math.max(0, this.base - this.halfWidth);
+    this.history = buffer.slice(keepFrom);
+    this.base -= keepFrom;
+    return out.subarray(0, n);
   }
 
   /** Pads with silence to emit the last samples. */
   flush(): Float32Array {
     if (this.fromRate === this.toRate) return new Float32Array(0);
-    const remaining = Math.max(0, Math.ceil((this.history.length - this.position) / this.step));
+    const position = this.base + this.phase / this.phases;
+    const remaining = Math.max(0, Math.ceil(((this.history.length - position) * this.phases) / this.inStep));
     const out = this.push(new Float32Array(this.halfWidth + 1));
     return out.subarray(0, Math.min(out.length, remaining));
   }

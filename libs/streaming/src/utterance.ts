@@ -1,6 +1,9 @@
 import { AsrError, type AsrProvider, type ChunkTranscript, type LiveUtterance } from '@asr/asr';
 import { type FinalError, seconds, type ServerEvent } from './protocol';
 
+/** The embedded engine's hypothesis costs nothing to read: it is sent whenever it changes, at most every 250 ms. */
+const LIVE_PARTIAL_SAMPLES = 4000;
+
 export type PartialEvent = Extract<ServerEvent, { type: 'transcript.partial' }>;
 export type FinalEvent = Extract<ServerEvent, { type: 'transcript.final' }>;
 
@@ -18,8 +21,9 @@ export interface UtteranceOptions {
 
 /**
  * One utterance's transcription: partial hypotheses while it is spoken, then exactly one final.
- * - The embedded engine with a decoder free: the audio is decoded as it arrives and its hypothesis sent every
- *   AUDIO_CHUNK_DURATION; the final decodes the whole utterance at once on the same decoder (upload accuracy).
+ * - The embedded engine with a decoder free: the audio is decoded as it arrives and its hypothesis sent when it
+ *   changes (at most every 250 ms of audio); the final decodes the whole utterance at once on the same decoder,
+ *   as an upload's chunk is decoded.
  * - The embedded engine with every decoder busy: no partials; the final waits its turn in the engine's queue.
  * - A remote provider: the growing utterance is re-transcribed every AUDIO_CHUNK_DURATION, one request at a time.
  */
@@ -101,7 +105,7 @@ export class Utterance {
         const chunk = concat(this.pending.splice(0));
         const hypothesis = await live.feed(chunk);
         this.fed += chunk.length;
-        if (this.fed - this.partialAt >= this.options.partialEverySamples) {
+        if (this.fed - this.partialAt >= Math.min(this.options.partialEverySamples, LIVE_PARTIAL_SAMPLES)) {
           this.partialAt = this.fed;
           this.partial(hypothesis, this.fed);
         }

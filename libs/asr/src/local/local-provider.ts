@@ -190,7 +190,8 @@ export class LocalPocketSphinxProvider extends AsrProvider {
         word: spelling(segment.word),
         start: segment.startFrame / FRAMES_PER_SECOND,
         end: (segment.endFrame + 1) / FRAMES_PER_SECOND,
-        confidence: Math.round(segment.probability * 1000) / 1000,
+        // The posterior can come out a hair above 1 (log-domain arithmetic); a confidence is 0–1.
+        confidence: Math.round(Math.min(1, segment.probability) * 1000) / 1000,
       }));
     const segments = wordsToSegments(words);
     return { text: segments.map((s) => s.text).join(' '), language: 'en', segments };
