@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serverMessageValidator } from './support/asyncapi';
 import { rawEngineTranscripts } from './support/raw-engine';
-import {
-  corpusSentences,
-  librivoxSamples,
-  mapLimit,
-  type SpeechSample,
-  synthesise,
-  type Voice,
-} from './support/speech';
+import { librivoxSamples, type SpeechSample, synthesiseCorpus } from './support/speech';
 import { finalsOf, streamOnce, type StreamRun } from './support/stream-client';
 import { startTestApp, type TestApp } from './support/test-app';
 import { corpusWer } from './support/wer';
@@ -20,7 +13,6 @@ import { encodeWav, int16ToFloat32, Resampler } from '@asr/audio';
 jest.setTimeout(300_000);
 
 const validate = serverMessageValidator();
-const VOICES: Voice[] = ['flite-slt', 'festival-slt-hts'];
 
 interface Format {
   rate: number;
@@ -105,8 +97,7 @@ describe('streaming with the embedded engine: word error rate of the finals', ()
   beforeAll(async () => {
     t = await startTestApp({ env: { LOCAL_ASR_CONCURRENCY: '2' } });
     const dir = mkdtempSync(join(tmpdir(), 'asr-stream-wer-'));
-    const jobs = VOICES.flatMap((voice) => corpusSentences().map((text, i) => ({ voice, text, id: `s${i}` })));
-    synthetic = await mapLimit(jobs, 2, (job) => synthesise(job.text, job.voice, dir, job.id));
+    synthetic = await synthesiseCorpus(dir);
     recorded = librivoxSamples();
     rawSynthetic = await rawWer(synthetic);
     rawRecorded = await rawWer(recorded);

@@ -2,20 +2,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawEngineTranscripts } from './support/raw-engine';
-import {
-  corpusSentences,
-  librivoxSamples,
-  mapLimit,
-  type SpeechSample,
-  synthesise,
-  type Voice,
-} from './support/speech';
+import { corpusSentences, librivoxSamples, mapLimit, type SpeechSample, synthesiseCorpus } from './support/speech';
 import { startTestApp, type TestApp } from './support/test-app';
 import { corpusWer } from './support/wer';
 
 jest.setTimeout(300_000);
-
-const VOICES: Voice[] = ['flite-slt', 'festival-slt-hts'];
 
 async function transcribe(t: TestApp, file: string): Promise<string> {
   const form = new FormData();
@@ -45,8 +36,7 @@ describe('word error rate of the embedded engine through POST /api/v1/transcribe
     const dir = mkdtempSync(join(tmpdir(), 'asr-wer-'));
     const sentences = corpusSentences();
     expect(sentences.join(' ').split(/\s+/).length).toBeGreaterThanOrEqual(200);
-    const jobs = VOICES.flatMap((voice) => sentences.map((text, i) => ({ voice, text, id: `s${i}` })));
-    const samples = await mapLimit(jobs, 2, (job) => synthesise(job.text, job.voice, dir, job.id));
+    const samples = await synthesiseCorpus(dir);
     const wer = await werOf(t, samples);
     console.log(
       `WER synthetic (${samples.length} utterances): service ${wer.service.toFixed(2)}%, raw engine ${wer.raw.toFixed(2)}%`,

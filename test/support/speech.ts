@@ -69,3 +69,12 @@ export function corpusSentences(): string[] {
     .map((line) => line.trim())
     .filter(Boolean);
 }
+
+/** The voices the word-error-rate corpus is spoken in. */
+export const CORPUS_VOICES: Voice[] = ['flite-slt', 'festival-slt-hts'];
+
+/** Every corpus sentence in every corpus voice, synthesised into `dir` (two at a time). */
+export function synthesiseCorpus(dir: string): Promise<SpeechSample[]> {
+  const jobs = CORPUS_VOICES.flatMap((voice) => corpusSentences().map((text, i) => ({ voice, text, id: `s${i}` })));
+  return mapLimit(jobs, 2, (job) => synthesise(job.text, job.voice, dir, job.id));
+}
