@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { serverMessageValidator } from './support/asyncapi';
 import { rawEngineTranscripts } from './support/raw-engine';
 import { librivoxSamples, type SpeechSample, synthesiseCorpus } from './support/speech';
-import { finalsOf, streamOnce, type StreamRun } from './support/stream-client';
+import { connect, finalsOf, sendAudio, streamOnce, type StreamRun, streamUrl } from './support/stream-client';
 import { startTestApp, type TestApp } from './support/test-app';
 import { corpusWer } from './support/wer';
+import { AsrProvider } from '@asr/asr';
 import { encodeWav, int16ToFloat32, Resampler } from '@asr/audio';
 
 jest.setTimeout(300_000);
@@ -180,4 +181,36 @@ describe('streaming with the embedded engine: live partials', () => {
     }
     expect(long).toBeGreaterThanOrEqual(4);
   });
+
+  it('clients that vanish mid-utterance leave no session and no leased decoder behind', async () => {
+    const provider = t.app.get(AsrProvider);
+    const audio = pcm(librivoxSamples()[0]!.file, MONO_16K);
+    const clients = await Promise.all(Array.from({ length: 3 }, () => connect(streamUrl(t.url))));
+    await Promise.all(
+      clients.map(async ({ socket }) => {
+        // Two seconds in: speech is under way and a decoder is leased for its partials.
+        await sendAudio(socket, audio.subarray(0, 32_000 * 2), { bytesPerSecond: 32_000, pace: 2 });
+      }),
+    );
+    await waitFor(() => (provider.health().busy as number) > 0);
+    for (const { socket } of clients) socket.terminate();
+    await waitFor(async () => {
+      const health = (await (await fetch(`${t.url}/api/v1/streaming-health`)).json()) as {
+        capacity: { active: number };
+      };
+      return health.capacity.active === 0 && provider.health().busy === 0;
+    });
+    const stats = (await (await fetch(`${t.url}/api/v1/streaming-stats`)).json()) as {
+      totals: { close_reasons: Record<string, number> };
+    };
+    expect(stats.totals.close_reasons.client_disconnected).toBeGreaterThanOrEqual(3);
+  });
 });
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
