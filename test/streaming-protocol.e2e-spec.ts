@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { serverMessageValidator } from './support/asyncapi';
 import { FakeOpenAi } from './support/fake-openai';
 import { random, sequence, type Span, speak, truthSpans } from './support/mixes';
@@ -77,8 +79,25 @@ describe('streaming protocol (fake provider)', () => {
       expect(finalsOf(run)).toHaveLength(utterances);
       expect(finalsOf(run).every((f) => f.text === 'hello from the fake provider')).toBe(true);
     }
-    const stats = (await (await fetch(`${t.url}/api/v1/streaming-stats`)).json()) as { active_sessions: number };
+    const stats = (await (await fetch(`${t.url}/api/v1/streaming-stats`)).json()) as {
+      active_sessions: number;
+      totals: { sessions: number; finals: number; close_reasons: Record<string, number> };
+      final_latency_seconds: { count: number; p99: number };
+    };
     expect(stats.active_sessions).toBe(0);
+    expect(stats.totals.finals).toBeGreaterThanOrEqual(20 * utterances);
+    expect(stats.totals.close_reasons.client_closed).toBeGreaterThanOrEqual(20);
+    expect(stats.final_latency_seconds.count).toBeGreaterThanOrEqual(20 * utterances);
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    for (const name of [
+      'asr_stream_active_sessions 0',
+      'asr_stream_sessions_total{close_reason="client_closed"}',
+      'asr_stream_audio_seconds_total',
+      'asr_stream_final_latency_seconds_bucket',
+      'asr_stream_partials_total',
+      'nodejs_eventloop_lag_p99_seconds',
+    ])
+      expect(metrics).toContain(name);
   });
 
   it('a provider failure gives that utterance an empty final with the reason, and the session goes on', async () => {
@@ -262,4 +281,60 @@ describe('streaming limits', () => {
 
 function expectValid(run: StreamRun): void {
   for (const message of run.messages) expect(validate(message)).toBeUndefined();
+}
+
+describe('STREAM_RECORD', () => {
+  const fake = new FakeOpenAi();
+  beforeAll(() => fake.start());
+  afterAll(() => fake.stop());
+
+  it("writes each stream's audio (WAV, bounded by STREAM_RECORD_MAX_BYTES) and its transcript (JSONL)", async () => {
+    const short = toPcm16(sequence(speak(corpusSentences().slice(1, 2)), 2).clean);
+    const long = toPcm16(sequence(speak(corpusSentences().slice(2, 5)), 3).clean);
+    // The short stream is kept whole, the long one is cut at the limit.
+    const limit = Math.round((short.length + long.length) / 4) * 2;
+    expect(short.length).toBeLessThan(limit);
+    expect(long.length).toBeGreaterThan(limit);
+    const t = await startTestApp({
+      env: {
+        ASR_PROVIDER: 'openai-compatible',
+        ASR_BASE_URL: fake.url,
+        STREAM_RECORD: 'true',
+        STREAM_RECORD_MAX_BYTES: String(limit),
+      },
+    });
+    try {
+      const runs = [];
+      for (const audio of [short, long]) runs.push(await streamOnce(t.url, audio, { ...PCM16, pace: 0 }));
+      const directory = join(t.config.storage.audioPath, 'streams');
+      for (const [i, run] of runs.entries()) {
+        const id = run.messages[0]!.session_id as string;
+        const wav = join(directory, `${id}.wav`);
+        const expected = Math.min(limit, [short, long][i]!.length);
+        await waitUntil(() => existsSync(wav) && readFileSync(wav).readUInt32LE(40) > 0);
+        const bytes = readFileSync(wav);
+        expect(bytes.subarray(0, 4).toString()).toBe('RIFF');
+        expect(bytes.readUInt32LE(24)).toBe(16_000);
+        expect(bytes.readUInt32LE(40)).toBe(bytes.length - 44);
+        // The stream's audio as it reached the VAD (16 kHz mono, 16-bit), up to the limit.
+        expect(Math.abs(bytes.length - 44 - expected)).toBeLessThanOrEqual(2);
+        const lines = readFileSync(join(directory, `${id}.jsonl`), 'utf8')
+          .trim()
+          .split('\n');
+        const events = lines.map((line) => JSON.parse(line) as { type: string });
+        expect(events.filter((e) => e.type === 'transcript.final')).toHaveLength(finalsOf(run).length);
+        expect(events[events.length - 1]!.type).toBe('session.closed');
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

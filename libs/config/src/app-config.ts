@@ -66,6 +66,8 @@ export abstract class AppConfig {
     maxSessionS: number;
     maxRate: number;
     maxPendingBytes: number;
+    record: boolean;
+    recordMaxBytes: number;
   };
   abstract readonly storage: {
     audioPath: string;
@@ -147,6 +149,8 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       maxSessionS: env.STREAM_MAX_SESSION_S,
       maxRate: env.STREAM_MAX_RATE,
       maxPendingBytes: env.STREAM_MAX_PENDING_BYTES,
+      record: env.STREAM_RECORD,
+      recordMaxBytes: env.STREAM_RECORD_MAX_BYTES,
     },
     storage: {
       audioPath: path(env.AUDIO_STORAGE_PATH),

@@ -397,6 +397,18 @@ export class EnvironmentVariables {
   @Max(256 * 1024 * 1024)
   STREAM_MAX_PENDING_BYTES: number = 1024 * 1024;
 
+  @EnvVar({
+    group: 'streaming',
+    description: "Write each stream's audio (WAV) and transcript (JSONL) under AUDIO_STORAGE_PATH/streams.",
+  })
+  @IsBoolean()
+  STREAM_RECORD: boolean = false;
+
+  @EnvVar({ group: 'streaming', description: 'Most bytes of audio recorded per stream; the rest is not kept.' })
+  @IsInt()
+  @Min(1024)
+  STREAM_RECORD_MAX_BYTES: number = 200 * 1024 * 1024;
+
   // --- storage
   @EnvVar({ group: 'storage', description: 'Directory for stored audio (recordings, job inputs).' })
   @IsString()

@@ -16,6 +16,7 @@ import {
   type SessionStats,
 } from './protocol';
 import { describeSettings, parseConfigure, type StreamLimits, type StreamSettings } from './stream-params';
+import type { SessionRecorder } from './session-recorder';
 import type { StreamingStats } from './streaming-stats';
 import { type PartialEvent, type FinalEvent, Utterance } from './utterance';
 
@@ -26,6 +27,8 @@ export interface SessionContext {
   limits: AppConfig['streaming'];
   streamLimits: StreamLimits;
   logger: Logger;
+  /** STREAM_RECORD: a recorder for a session, by its id. */
+  record?: (sessionId: string) => SessionRecorder;
 }
 
 type InboxItem =
@@ -73,6 +76,7 @@ export class StreamSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private sessionTimer: NodeJS.Timeout | undefined;
   private pausedForBacklog = false;
+  private readonly recorder: SessionRecorder | undefined;
   private resolveClosed!: () => void;
   /** Resolves when the session is over and its socket closed (or cut). */
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -83,6 +87,7 @@ export class StreamSession {
     private readonly ctx: SessionContext,
   ) {
     this.decoder = new PcmStreamDecoder(settings.format);
+    this.recorder = ctx.record?.(this.id);
     this.vad = new StreamVad(
       ctx.vad.sharedBatcher,
       ctx.vad.settings(settings.vad),
@@ -236,6 +241,7 @@ export class StreamSession {
 
   private async feed(samples: Float32Array): Promise<void> {
     if (samples.length === 0) return;
+    this.recorder?.writeAudio(samples);
     this.handle(await this.vad.push(samples));
     const open = this.vad.utterance;
     if (open) this.utterance?.grew(open.samples);
@@ -301,6 +307,7 @@ export class StreamSession {
   // --- sending and closing
 
   private send(event: ServerEvent): void {
+    if (event.type !== 'transcript.partial') this.recorder?.writeEvent(event);
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.ctx.limits.maxPendingBytes) {
       this.abort(
@@ -359,6 +366,7 @@ export class StreamSession {
 
   /** Sends without the pending check: for the last words of a session. */
   private sendNow(event: ServerEvent): void {
+    this.recorder?.writeEvent(event);
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(event));
   }
 
@@ -379,6 +387,9 @@ export class StreamSession {
     // The VAD state goes back once no frame of this stream is in the batcher.
     void Promise.resolve(this.draining).then(() => this.vad.release());
     this.ctx.stats.closed(this.id, reason);
+    this.recorder
+      ?.close()
+      .catch((error: Error) => this.ctx.logger.warn(`stream recording not finished: ${error.message}`));
   }
 
   private armIdleTimer(): void {

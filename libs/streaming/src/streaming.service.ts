@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { AsrProvider } from '@asr/asr';
@@ -7,6 +8,7 @@ import { ShutdownState } from '@asr/observability';
 import { VadService } from '@asr/vad';
 import { CLOSE, type SessionStats } from './protocol';
 import { parseStreamQuery, type StreamLimits, type StreamSettings } from './stream-params';
+import { SessionRecorder } from './session-recorder';
 import { StreamSession } from './stream-session';
 import { StreamingStats } from './streaming-stats';
 
@@ -70,6 +72,15 @@ export class StreamingService implements BeforeApplicationShutdown {
       limits: this.config.streaming,
       streamLimits: this.limits,
       logger: this.logger,
+      ...(this.config.streaming.record && {
+        record: (id: string) =>
+          new SessionRecorder(
+            join(this.config.storage.audioPath, 'streams'),
+            id,
+            this.config.streaming.recordMaxBytes,
+            this.logger,
+          ),
+      }),
     });
     this.sessions.add(session);
     void session.closed.then(() => this.sessions.delete(session));
