@@ -43,7 +43,9 @@ describe('README examples', () => {
   it('runs every marked example against a listening service', async () => {
     let output = '';
     for (const block of readmeExamples()) {
-      const script = block.replaceAll('http://localhost:8000', t.url);
+      const script = block
+        .replaceAll('http://localhost:8000', t.url)
+        .replaceAll('ws://localhost:8000', t.url.replace(/^http/, 'ws'));
       const result = await runShell(script, REPO_ROOT);
       if (result.status !== 0) {
         throw new Error(`README example failed (exit ${result.status}):\n${block}\n--- output ---\n${result.output}`);
@@ -57,5 +59,7 @@ describe('README examples', () => {
     expect(output).toContain('"words":[');
     expect(output).toMatch(/00:00:0\d,\d{3} --> /);
     expect(output).toContain('WEBVTT');
+    // asr-api stream: a final line, "[start → end] text".
+    expect(output).toMatch(/\[\d+\.\d{2} → \d+\.\d{2}\] [a-z ]{10,}/);
   });
 });

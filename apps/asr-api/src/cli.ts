@@ -37,6 +37,21 @@ function buildProgram(): Command {
       process.exitCode = await transcribeCommand(file, options as Parameters<typeof transcribeCommand>[1]);
     });
 
+  program
+    .command('stream <file>')
+    .description(
+      "play a recording to a running server's streaming API as a microphone would, and print its transcripts",
+    )
+    .option('-u, --url <url>', 'the server, e.g. ws://host:8000 (default: API_HOST and API_PORT)')
+    .option('-s, --speed <times>', 'how many times faster than real time to send the audio', '1')
+    .option('-l, --language <code>', 'language of the speech (ISO-639-1)')
+    .option('--no-partials', 'ask for finals only')
+    .option('--json', 'print every server message as a JSON line')
+    .action(async (file: string, options: Parameters<typeof import('./cli/stream-command.js').streamCommand>[1]) => {
+      const { streamCommand } = await import('./cli/stream-command.js');
+      process.exitCode = await streamCommand(file, options);
+    });
+
   const config = program.command('config').description('inspect the configuration');
   config
     .command('check')
