@@ -11,7 +11,7 @@ export interface PcmFormat {
 }
 
 /**
- * Raw little-endian PCM arriving in pieces of any length (a live stream's binary frames) to 16 kHz mono floats:
+ * Raw little-endian PCM (read through typed-array views: this runs for every frame of every stream) arriving in pieces of any length (a live stream's binary frames) to 16 kHz mono floats:
  * bytes of an incomplete sample frame wait for the next piece, channels are averaged, other rates resampled.
  */
 export class PcmStreamDecoder {
@@ -50,15 +50,25 @@ export class PcmStreamDecoder {
   private downmix(bytes: Buffer, frames: number): Float32Array {
     const { channels, encoding } = this.format;
     const out = new Float32Array(frames);
-    const read =
-      encoding === 'pcm_s16le'
-        ? (at: number): number => bytes.readInt16LE(at) / 32768
-        : (at: number): number => bytes.readFloatLE(at);
+    const samples = this.typedView(bytes, frames * channels);
+    const scale = encoding === 'pcm_s16le' ? 1 / (32768 * channels) : 1 / channels;
+    if (channels === 1) {
+      for (let f = 0; f < frames; f += 1) out[f] = samples[f]! * scale;
+      return out;
+    }
     for (let f = 0, at = 0; f < frames; f += 1) {
       let sum = 0;
-      for (let c = 0; c < channels; c += 1, at += this.bytesPerSample) sum += read(at);
-      out[f] = sum / channels;
+      for (let c = 0; c < channels; c += 1, at += 1) sum += samples[at]!;
+      out[f] = sum * scale;
     }
     return out;
+  }
+
+  /** The samples as a typed array over the bytes (copied once if they are not aligned for it). */
+  private typedView(bytes: Buffer, count: number): Int16Array | Float32Array {
+    const aligned = bytes.byteOffset % this.bytesPerSample === 0 ? bytes : Buffer.from(bytes);
+    return this.format.encoding === 'pcm_s16le'
+      ? new Int16Array(aligned.buffer, aligned.byteOffset, count)
+      : new Float32Array(aligned.buffer, aligned.byteOffset, count);
   }
 }

@@ -40,6 +40,12 @@ export function encodeWav(samples: Float32Array, sampleRate: number = TARGET_SAM
   wav.writeUInt16LE(16, 34);
   wav.write('data', 36, 'ascii');
   wav.writeUInt32LE(dataBytes, 40);
-  for (let i = 0; i < samples.length; i += 1) wav.writeInt16LE(toInt16(samples[i]!), 44 + i * 2);
+  if ((wav.byteOffset + 44) % 2 === 0) {
+    // Straight into the buffer through a 16-bit view (little-endian on every platform Node runs on here).
+    const view = new Int16Array(wav.buffer, wav.byteOffset + 44, samples.length);
+    for (let i = 0; i < samples.length; i += 1) view[i] = toInt16(samples[i]!);
+  } else {
+    for (let i = 0; i < samples.length; i += 1) wav.writeInt16LE(toInt16(samples[i]!), 44 + i * 2);
+  }
   return wav;
 }
