@@ -61,9 +61,13 @@ describe('VAD over HTTP', () => {
     expect(fake.seen).toHaveLength(0);
   });
 
-  it('reports the VAD at /api/v1/streaming-health', async () => {
+  it('reports the VAD, the provider and streaming capacity at /api/v1/streaming-health', async () => {
     const body = await (await fetch(`${t.url}/api/v1/streaming-health`)).json();
-    expect(body).toEqual({ vad: { requested: 'silero', running: 'silero', degraded: false } });
+    expect(body).toEqual({
+      vad: { requested: 'silero', running: 'silero', degraded: false },
+      provider: { name: 'openai-compatible', status: 'up', ready: true },
+      capacity: { active: 0, max: 100 },
+    });
   });
 });
 

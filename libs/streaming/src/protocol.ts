@@ -6,6 +6,7 @@ export const CLOSE = {
   goingAway: 1001,
   policy: 1008,
   tooBig: 1009,
+  internalError: 1011,
   tryAgainLater: 1013,
   idle: 4001,
   sessionTooLong: 4002,
@@ -20,7 +21,8 @@ export type CloseReason =
   | 'frame_too_large'
   | 'server_full'
   | 'idle_timeout'
-  | 'max_duration';
+  | 'max_duration'
+  | 'server_error';
 
 export interface SessionStats {
   audio_seconds: number;

@@ -193,7 +193,7 @@ export class StreamSession {
       }
     } catch (error) {
       this.ctx.logger.error({ err: error, session: this.id }, 'stream session failed');
-      this.abort(CLOSE.goingAway, 'server_shutdown', 'the server could not process this stream');
+      this.abort(CLOSE.internalError, 'server_error', 'the server failed processing this stream; it is logged');
     } finally {
       this.draining = undefined;
     }

@@ -135,15 +135,15 @@ export class LocalPocketSphinxProvider extends AsrProvider {
     if (decoder === undefined) return undefined;
     library.startStream(decoder);
     library.startUtterance(decoder);
-    let held = true;
-    const release = (): void => {
-      if (!held) return;
-      held = false;
+    // live → (finish) finishing → done, or live → (cancel) done: the decoder goes back to the pool exactly once.
+    let state: 'live' | 'finishing' | 'done' = 'live';
+    const giveBack = (): void => {
+      state = 'done';
       this.pool.release(decoder);
     };
     return {
       feed: async (samples) => {
-        if (!held) throw new AsrError('cancelled', 'the utterance was already finished');
+        if (state !== 'live') throw new AsrError('cancelled', 'the utterance was already finished');
         await library.processRaw(decoder, float32ToInt16(samples), false);
         return library
           .hypothesis(decoder)
@@ -153,16 +153,20 @@ export class LocalPocketSphinxProvider extends AsrProvider {
           .join(' ');
       },
       finish: async (all) => {
+        if (state !== 'live') throw new AsrError('cancelled', 'the utterance was already finished');
+        state = 'finishing';
         try {
           await library.endUtterance(decoder);
           return await this.decodeWhole(library, decoder, all);
         } finally {
-          release();
+          giveBack();
         }
       },
       cancel: () => {
+        if (state !== 'live') return;
+        state = 'done';
         // The utterance in progress is ended before the decoder goes back, so its next user starts clean.
-        void library.endUtterance(decoder).finally(release);
+        void library.endUtterance(decoder).finally(() => this.pool.release(decoder));
       },
     };
   }
