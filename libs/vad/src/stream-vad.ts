@@ -15,7 +15,8 @@ class OpenUtterance {
     readonly start: number,
     initial: Float32Array,
   ) {
-    this.held = new GrowableSamples(Math.max(initial.length * 2, 16_000));
+    // Room for 4 s from the start: most utterances never grow (and copy) their buffer.
+    this.held = new GrowableSamples(Math.max(initial.length * 2, 4 * 16_000));
     this.held.append(initial);
   }
 
@@ -31,6 +32,12 @@ class OpenUtterance {
   /** A copy of absolute samples [from, to). */
   slice(from: number, to: number): Float32Array {
     return this.held.slice(from - this.start, to - this.start);
+  }
+
+  /** A view of absolute samples [from, to): for an utterance that has ended, whose buffer nothing writes again. */
+  view(from: number, to: number): Float32Array {
+    const start = Math.max(0, from - this.start);
+    return this.held.samples.subarray(start, Math.max(start, Math.min(this.held.length, to - this.start)));
   }
 }
 
@@ -139,7 +146,8 @@ export class StreamVad {
         const span = { ...event.span, end };
         ended = this.open;
         this.open = undefined;
-        events.push({ type: 'speech-end', span, samples: ended?.slice(span.start, end) ?? new Float32Array(0) });
+        // A view, not a copy: an ended utterance's buffer is never appended to again (a split copies from it).
+        events.push({ type: 'speech-end', span, samples: ended?.view(span.start, end) ?? new Float32Array(0) });
       } else {
         // A split at the length limit starts inside the utterance that just ended: take its audio from there.
         const initial =
