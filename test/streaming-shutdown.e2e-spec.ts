@@ -51,14 +51,9 @@ describe('streaming through SIGTERM (a real server process)', () => {
     const cut = Math.round((truth[1]!.start + truth[1]!.end) / 2);
     const audio = toPcm16(clean.subarray(0, cut));
     const clients = await Promise.all([0, 1].map(() => connect(streamUrl(server.url))));
-    const collected: StreamMessage[][] = [];
-    for (const [i, { socket }] of clients.entries()) {
-      const messages: StreamMessage[] = [];
-      collected.push(messages);
-      socket.on('message', (data) => messages.push(JSON.parse((data as Buffer).toString('utf8')) as StreamMessage));
+    for (const [i, { socket }] of clients.entries())
       await sendAudio(socket, audio, { bytesPerSecond: 32_000, pace: 0, seed: i + 1 });
-    }
-    for (const messages of collected) await until(messages, (m) => m.type === 'speech.started' && m.segment_id === 1);
+    for (const { messages } of clients) await until(messages, (m) => m.type === 'speech.started' && m.segment_id === 1);
 
     server.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 100));

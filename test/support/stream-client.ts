@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { float32ToInt16 } from '@asr/audio';
 import { random } from './mixes';
 
 /** A server message as received (validated against docs/asyncapi.yaml by the tests that capture them). */
@@ -39,8 +40,10 @@ export function streamUrl(base: string, query = ''): string {
   return `${base.replace(/^http/, 'ws')}/api/v1/stream${query ? `?${query}` : ''}`;
 }
 
-/** Opens a stream and collects every message until the server closes it. */
-export function connect(url: string): Promise<{ socket: WebSocket; run: Promise<StreamRun> }> {
+/** Opens a stream and collects every message (in `messages` as they come) until the server closes it. */
+export function connect(
+  url: string,
+): Promise<{ socket: WebSocket; messages: StreamMessage[]; run: Promise<StreamRun> }> {
   const socket = new WebSocket(url);
   const messages: StreamMessage[] = [];
   socket.on('message', (data, isBinary) => {
@@ -51,7 +54,7 @@ export function connect(url: string): Promise<{ socket: WebSocket; run: Promise<
     socket.once('error', reject);
   });
   return new Promise((resolve, reject) => {
-    socket.once('open', () => resolve({ socket, run }));
+    socket.once('open', () => resolve({ socket, messages, run }));
     socket.once('error', reject);
     socket.once('unexpected-response', (_request, response) =>
       reject(new Error(`handshake refused: HTTP ${response.statusCode}`)),
@@ -87,9 +90,8 @@ export async function streamOnce(base: string, audio: Buffer, options: StreamOpt
 
 /** 16 kHz float samples as 16-bit little-endian PCM (what a client sends by default). */
 export function toPcm16(samples: Float32Array): Buffer {
-  const out = Buffer.alloc(samples.length * 2);
-  samples.forEach((v, i) => out.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(v * 32767))), i * 2));
-  return out;
+  const pcm = float32ToInt16(samples);
+  return Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
 }
 
 /** The finals of a run, in the order received. */

@@ -1,6 +1,11 @@
 /** The rate every engine in this service consumes. */
 export const TARGET_SAMPLE_RATE = 16_000;
 
+/** Seconds to the millisecond, as every response and stream message gives them. */
+export function roundSeconds(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
+
 export function int16ToFloat32(samples: Int16Array): Float32Array {
   const out = new Float32Array(samples.length);
   for (let i = 0; i < samples.length; i += 1) out[i] = samples[i]! / 32768;

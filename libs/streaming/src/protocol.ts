@@ -1,4 +1,5 @@
 import type { TranscriptWord } from '@asr/asr';
+import { roundSeconds, TARGET_SAMPLE_RATE } from '@asr/audio';
 
 /** Close codes of the streaming API (docs/asyncapi.yaml); each is preceded by `session.closed` when possible. */
 export const CLOSE = {
@@ -31,6 +32,10 @@ export interface SessionStats {
   partials: number;
   partials_skipped: number;
   errors: number;
+}
+
+export function emptySessionStats(): SessionStats {
+  return { audio_seconds: 0, utterances: 0, finals: 0, partials: 0, partials_skipped: 0, errors: 0 };
 }
 
 /** A final's failure: the session goes on; the utterance's text is empty. */
@@ -83,5 +88,5 @@ export function parseClientMessage(text: string): { ok: true; message: ClientMes
 
 /** Seconds on the client's audio clock (16 kHz samples since the session began), to the millisecond. */
 export function seconds(samples: number): number {
-  return Math.round(samples / 16) / 1000;
+  return roundSeconds(samples / TARGET_SAMPLE_RATE);
 }

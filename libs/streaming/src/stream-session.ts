@@ -3,12 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import type { AsrProvider } from '@asr/asr';
-import { PcmStreamDecoder } from '@asr/audio';
+import { PcmStreamDecoder, roundSeconds } from '@asr/audio';
 import type { AppConfig } from '@asr/config';
 import { StreamVad, type StreamVadEvent, type VadService } from '@asr/vad';
 import {
   CLOSE,
   type ClientMessage,
+  emptySessionStats,
   type CloseReason,
   parseClientMessage,
   seconds,
@@ -32,7 +33,7 @@ export interface SessionContext {
 }
 
 type InboxItem =
-  | { kind: 'audio'; data: Buffer }
+  | { kind: 'audio'; data: Buffer; seconds: number }
   | { kind: 'message'; message: ClientMessage }
   | { kind: 'end'; code: number; reason: CloseReason };
 
@@ -56,14 +57,7 @@ export class StreamSession {
   readonly id = randomUUID();
   private readonly decoder: PcmStreamDecoder;
   private readonly vad: StreamVad;
-  private readonly stats: SessionStats = {
-    audio_seconds: 0,
-    utterances: 0,
-    finals: 0,
-    partials: 0,
-    partials_skipped: 0,
-    errors: 0,
-  };
+  private readonly stats = emptySessionStats();
   private readonly startedAt = performance.now();
   private readonly inbox: InboxItem[] = [];
   private backlogSeconds = 0;
@@ -140,7 +134,7 @@ export class StreamSession {
       this.stats.audio_seconds += audioSeconds;
       this.ctx.stats.audio(audioSeconds);
       this.backlogSeconds += audioSeconds;
-      this.enqueue({ kind: 'audio', data });
+      this.enqueue({ kind: 'audio', data, seconds: audioSeconds });
       this.throttle();
       return;
     }
@@ -202,10 +196,9 @@ export class StreamSession {
   private async process(item: InboxItem): Promise<void> {
     switch (item.kind) {
       case 'audio': {
-        const audioSeconds = this.decoder.secondsIn(item.data.length);
-        await this.keepPace(audioSeconds);
-        this.backlogSeconds -= audioSeconds;
-        this.processedSeconds += audioSeconds;
+        await this.keepPace(item.seconds);
+        this.backlogSeconds -= item.seconds;
+        this.processedSeconds += item.seconds;
         await this.feed(this.decoder.push(item.data));
         return;
       }
@@ -243,8 +236,8 @@ export class StreamSession {
     if (samples.length === 0) return;
     this.recorder?.writeAudio(samples);
     this.handle(await this.vad.push(samples));
-    const open = this.vad.utterance;
-    if (open) this.utterance?.grew(open.samples);
+    const spoken = this.vad.utteranceSamples;
+    if (spoken) this.utterance?.grew(spoken);
   }
 
   // --- utterances
@@ -398,6 +391,6 @@ export class StreamSession {
   }
 
   private roundedStats(): SessionStats {
-    return { ...this.stats, audio_seconds: Math.round(this.stats.audio_seconds * 1000) / 1000 };
+    return { ...this.stats, audio_seconds: roundSeconds(this.stats.audio_seconds) };
   }
 }

@@ -6,6 +6,7 @@ import {
   makeHistogramProvider,
 } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
+import { roundSeconds } from '@asr/audio';
 import type { CloseReason, SessionStats } from './protocol';
 
 const ACTIVE = 'asr_stream_active_sessions';
@@ -120,7 +121,7 @@ export class StreamingStats {
       sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
     return {
       active_sessions: this.live.size,
-      totals: { ...this.totals, audio_seconds: Math.round(this.totals.audio_seconds * 1000) / 1000 },
+      totals: { ...this.totals, audio_seconds: roundSeconds(this.totals.audio_seconds) },
       final_latency_seconds: { count: sorted.length, p50: at(50), p90: at(90), p99: at(99) },
       sessions: [...this.live.values()].map((s) => ({ ...s, stats: { ...s.stats } })),
       recent_sessions: this.recent,

@@ -6,7 +6,7 @@ import { AsrProvider } from '@asr/asr';
 import { AppConfig } from '@asr/config';
 import { ShutdownState } from '@asr/observability';
 import { VadService } from '@asr/vad';
-import { CLOSE, type SessionStats } from './protocol';
+import { CLOSE, emptySessionStats } from './protocol';
 import { parseStreamQuery, type StreamLimits, type StreamSettings } from './stream-params';
 import { SessionRecorder } from './session-recorder';
 import { StreamSession } from './stream-session';
@@ -89,14 +89,6 @@ export class StreamingService implements BeforeApplicationShutdown {
 
   private refuseFull(socket: WebSocket): void {
     const max = this.config.streaming.maxClients;
-    const empty: SessionStats = {
-      audio_seconds: 0,
-      utterances: 0,
-      finals: 0,
-      partials: 0,
-      partials_skipped: 0,
-      errors: 0,
-    };
     socket.send(
       JSON.stringify({
         type: 'error',
@@ -106,7 +98,7 @@ export class StreamingService implements BeforeApplicationShutdown {
         retry_after: SERVER_FULL_RETRY_S,
       }),
     );
-    socket.send(JSON.stringify({ type: 'session.closed', reason: 'server_full', stats: empty }));
+    socket.send(JSON.stringify({ type: 'session.closed', reason: 'server_full', stats: emptySessionStats() }));
     socket.close(CLOSE.tryAgainLater, 'server_full');
     this.logger.warn(`stream refused: ${max} sessions open`);
   }

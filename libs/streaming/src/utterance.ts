@@ -1,4 +1,5 @@
 import { AsrError, type AsrProvider, type ChunkTranscript, type LiveUtterance } from '@asr/asr';
+import { roundSeconds } from '@asr/audio';
 import { type FinalError, seconds, type ServerEvent } from './protocol';
 
 /** The embedded engine's hypothesis costs nothing to read: it is sent whenever it changes, at most every 250 ms. */
@@ -40,7 +41,6 @@ export class Utterance {
   private liveFailed = false;
   /** Remote provider: the partial request in flight. */
   private request: AbortController | undefined;
-  partials = 0;
 
   constructor(private readonly options: UtteranceOptions) {
     this.live = options.interimResults
@@ -139,7 +139,6 @@ export class Utterance {
     const trimmed = text.trim();
     if (this.ended || trimmed === '' || trimmed === this.lastText) return;
     this.lastText = trimmed;
-    this.partials += 1;
     this.options.sendPartial({
       type: 'transcript.partial',
       segment_id: this.options.id,
@@ -156,10 +155,10 @@ export class Utterance {
     return {
       text: transcript.text.trim(),
       ...(words.length > 0 && {
-        words: words.map((w) => ({ ...w, start: round(offset + w.start), end: round(offset + w.end) })),
+        words: words.map((w) => ({ ...w, start: roundSeconds(offset + w.start), end: roundSeconds(offset + w.end) })),
       }),
       ...(confidences.length > 0 && {
-        confidence: round(confidences.reduce((a, b) => a + b, 0) / confidences.length),
+        confidence: roundSeconds(confidences.reduce((a, b) => a + b, 0) / confidences.length),
       }),
     };
   }
@@ -179,8 +178,4 @@ function concat(parts: Float32Array[]): Float32Array {
     at += part.length;
   }
   return out;
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }

@@ -8,8 +8,3 @@ export async function* countSamples(
     yield block;
   }
 }
-
-/** Seconds to the millisecond, as every response gives them. */
-export function roundSeconds(seconds: number): number {
-  return Math.round(seconds * 1000) / 1000;
-}

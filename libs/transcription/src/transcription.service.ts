@@ -8,10 +8,10 @@ import {
   type Transcript,
   type TranscriptSegment,
 } from '@asr/asr';
-import { AudioDecoder, AudioError, TARGET_SAMPLE_RATE } from '@asr/audio';
+import { AudioDecoder, AudioError, roundSeconds, TARGET_SAMPLE_RATE } from '@asr/audio';
 import { AppConfig } from '@asr/config';
 import { VadService } from '@asr/vad';
-import { countSamples, roundSeconds } from './decoded-audio';
+import { countSamples } from './decoded-audio';
 import { type SpeechChunk, speechChunks, splitAtPieces, toOriginalTime } from './speech-chunks';
 
 export type AudioSource = { path: string } | { stream: AsyncIterable<Buffer> };

@@ -1,10 +1,10 @@
 import { Controller, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AudioDecoder, TARGET_SAMPLE_RATE, TempFiles } from '@asr/audio';
+import { AudioDecoder, roundSeconds, TARGET_SAMPLE_RATE, TempFiles } from '@asr/audio';
 import { VadService } from '@asr/vad';
 import { abortOnDisconnect } from './client-disconnect';
-import { countSamples, roundSeconds } from './decoded-audio';
+import { countSamples } from './decoded-audio';
 import { TranscriptionErrorFilter } from './transcription-error.filter';
 import { readUpload } from './upload';
 

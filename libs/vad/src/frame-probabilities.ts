@@ -1,4 +1,5 @@
 import type { VadBatcher } from './vad-batcher';
+import { SampleAccumulator } from './sample-accumulator';
 import { FRAME_SAMPLES, type VadStreamState } from './vad-backend';
 
 /** Time spent waiting for VAD inference, added to by the functions below. */
@@ -16,23 +17,19 @@ export async function* sequentialProbabilities(
   state: VadStreamState,
   timing: VadTiming,
 ): AsyncGenerator<number> {
-  const frame = new Float32Array(FRAME_SAMPLES);
-  let filled = 0;
+  const frame = new SampleAccumulator(FRAME_SAMPLES);
   for await (const block of blocks) {
-    let offset = 0;
-    while (offset < block.length) {
-      const take = Math.min(FRAME_SAMPLES - filled, block.length - offset);
-      frame.set(block.subarray(offset, offset + take), filled);
-      filled += take;
-      offset += take;
-      if (filled < FRAME_SAMPLES) break;
-      filled = 0;
-      yield await timed(timing, batcher.submit({ samples: frame, state }));
+    for (let offset = 0; offset < block.length;) {
+      offset += frame.fill(block.subarray(offset));
+      if (frame.full) {
+        frame.clear();
+        yield await timed(timing, batcher.submit({ samples: frame.buffer, state }));
+      }
     }
   }
-  if (filled > 0) {
-    frame.fill(0, filled);
-    yield await timed(timing, batcher.submit({ samples: frame, state }));
+  if (frame.filled > 0) {
+    frame.padToFrames();
+    yield await timed(timing, batcher.submit({ samples: frame.buffer, state }));
   }
 }
 
@@ -71,7 +68,7 @@ export async function* lanedProbabilities(
         if (windows.full) yield* await windows.run();
       }
     }
-    if (!windows.empty) yield* await windows.run();
+    if (windows.filled > 0) yield* await windows.run();
   } finally {
     windows.release();
   }
@@ -79,8 +76,7 @@ export async function* lanedProbabilities(
 
 /** One window of audio cut into lanes; the last lane's state carries into the next window's first lane. */
 class LaneWindows {
-  private readonly audio: Float32Array;
-  private filled = 0;
+  private readonly window: SampleAccumulator;
 
   constructor(
     private readonly batcher: VadBatcher,
@@ -88,30 +84,26 @@ class LaneWindows {
     private carried: VadStreamState,
     private readonly timing: VadTiming,
   ) {
-    this.audio = new Float32Array(lanes * LANE_FRAMES * FRAME_SAMPLES);
+    this.window = new SampleAccumulator(lanes * LANE_FRAMES * FRAME_SAMPLES);
   }
 
   get full(): boolean {
-    return this.filled === this.audio.length;
+    return this.window.full;
   }
 
-  get empty(): boolean {
-    return this.filled === 0;
+  get filled(): number {
+    return this.window.filled;
   }
 
   /** Copies as much of `samples` as fits; returns how many. */
   fill(samples: Float32Array): number {
-    const take = Math.min(this.audio.length - this.filled, samples.length);
-    this.audio.set(samples.subarray(0, take), this.filled);
-    this.filled += take;
-    return take;
+    return this.window.fill(samples);
   }
 
   /** The probabilities of the frames filled so far (a last partial frame padded with silence); empties the window. */
   async run(): Promise<Float32Array> {
-    const frames = Math.ceil(this.filled / FRAME_SAMPLES);
-    this.audio.fill(0, this.filled, frames * FRAME_SAMPLES);
-    this.filled = 0;
+    const frames = this.window.padToFrames();
+    this.window.clear();
     const lanes: Lane[] = [];
     for (let start = 0; start < frames; start += LANE_FRAMES) {
       const first = start === 0;
@@ -147,7 +139,7 @@ class LaneWindows {
 
   private submit(lane: Lane, step: number): Promise<number> {
     const at = (lane.from + step) * FRAME_SAMPLES;
-    return this.batcher.submit({ samples: this.audio.subarray(at, at + FRAME_SAMPLES), state: lane.state });
+    return this.batcher.submit({ samples: this.window.buffer.subarray(at, at + FRAME_SAMPLES), state: lane.state });
   }
 }
 

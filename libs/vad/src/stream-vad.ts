@@ -1,5 +1,6 @@
 import { GrowableSamples, RingBuffer } from '@asr/audio';
 import { Segmenter, type SegmenterSettings, type SpeechSpan } from './segmenter';
+import { SampleAccumulator } from './sample-accumulator';
 import { FRAME_SAMPLES, type VadStreamState } from './vad-backend';
 import type { VadBatcher } from './vad-batcher';
 
@@ -52,8 +53,7 @@ export class StreamVad {
   private readonly segmenter: Segmenter;
   private readonly lookback: RingBuffer;
   private readonly state: VadStreamState;
-  private readonly frame = new Float32Array(FRAME_SAMPLES);
-  private filled = 0;
+  private readonly frame = new SampleAccumulator(FRAME_SAMPLES);
   private processed = 0;
   private open: OpenUtterance | undefined;
   /** Whether the open utterance has been announced. */
@@ -69,18 +69,9 @@ export class StreamVad {
     this.state = batcher.newState();
   }
 
-  /** The announced utterance in progress (its absolute start and its audio so far, a view), if any. */
-  get utterance(): { start: number; samples: Float32Array } | undefined {
-    return this.open && this.confirmed ? { start: this.open.start, samples: this.open.samples } : undefined;
-  }
-
-  /** Samples through the VAD so far (a partial frame waits for the rest of its samples). */
-  get position(): number {
-    return this.processed;
-  }
-
-  get settings(): SegmenterSettings {
-    return this.segmenter.current;
+  /** The audio so far of the announced utterance in progress (a view, valid until the next push), if any. */
+  get utteranceSamples(): Float32Array | undefined {
+    return this.open && this.confirmed ? this.open.samples : undefined;
   }
 
   /** Changes the settings from the next frame on; the pad can use no more audio than the lookback holds. */
@@ -92,12 +83,9 @@ export class StreamVad {
   async push(block: Float32Array): Promise<StreamVadEvent[]> {
     const events: StreamVadEvent[] = [];
     for (let offset = 0; offset < block.length;) {
-      const take = Math.min(FRAME_SAMPLES - this.filled, block.length - offset);
-      this.frame.set(block.subarray(offset, offset + take), this.filled);
-      this.filled += take;
-      offset += take;
-      if (this.filled === FRAME_SAMPLES) {
-        this.filled = 0;
+      offset += this.frame.fill(block.subarray(offset));
+      if (this.frame.full) {
+        this.frame.clear();
         await this.runFrame(events);
       }
     }
@@ -114,10 +102,10 @@ export class StreamVad {
   /** End of the stream: the last partial frame (padded with silence) goes through, then any open utterance ends. */
   async finish(): Promise<StreamVadEvent[]> {
     const events: StreamVadEvent[] = [];
-    const real = this.filled;
+    const real = this.frame.filled;
     if (real > 0) {
-      this.frame.fill(0, real);
-      this.filled = 0;
+      this.frame.padToFrames();
+      this.frame.clear();
       await this.runFrame(events, real);
     }
     this.handle(this.segmenter.finish(this.processed), events);
@@ -129,10 +117,10 @@ export class StreamVad {
   }
 
   private async runFrame(events: StreamVadEvent[], real = FRAME_SAMPLES): Promise<void> {
-    const samples = this.frame.subarray(0, real);
+    const samples = this.frame.buffer.subarray(0, real);
     this.lookback.write(samples);
     this.open?.append(samples);
-    const probability = await this.batcher.submit({ samples: this.frame, state: this.state });
+    const probability = await this.batcher.submit({ samples: this.frame.buffer, state: this.state });
     this.processed += real;
     this.handle(this.segmenter.push(probability), events);
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runInThisContext } from 'node:vm';
+import { float32ToInt16 } from '@asr/audio';
 import { FRAME_SAMPLES, type VadBackend, type VadFrame, type VadStreamState } from './vad-backend';
 
 /** TEN-VAD analyses 256 samples (16 ms) a step; one of our 512-sample frames is two steps. */
@@ -95,13 +96,11 @@ export class TenVadBackend implements VadBackend {
       if (state.tenHandle === undefined) throw new Error('TEN-VAD state used after release');
       const handle = this.module.HEAP32[state.tenHandle >> 2]!;
       // A frame is speech if either of its halves is: the later one must not hide an onset in the first.
+      const pcm = float32ToInt16(samples);
       let probability = 0;
       for (let hop = 0; hop < FRAME_SAMPLES; hop += HOP) {
-        const heap = this.module.HEAP16; // read each time: the heap is replaced when the module's memory grows
-        for (let k = 0; k < HOP; k += 1) {
-          const v = samples[hop + k]!;
-          heap[(this.audio >> 1) + k] = v >= 1 ? 32767 : v <= -1 ? -32768 : Math.round(v * 32767);
-        }
+        // HEAP16 is read each time: the heap is replaced when the module's memory grows.
+        this.module.HEAP16.set(pcm.subarray(hop, hop + HOP), this.audio >> 1);
         this.module._ten_vad_process(handle, this.audio, HOP, this.probability, this.flag);
         probability = Math.max(probability, this.module.HEAPF32[this.probability >> 2]!);
       }
