@@ -101,11 +101,15 @@ export class Utterance {
 
   private async feedLive(live: LiveUtterance): Promise<void> {
     try {
+      const every = Math.min(this.options.partialEverySamples, LIVE_PARTIAL_SAMPLES);
       while (this.pending.length > 0 && !this.ended) {
-        const chunk = concat(this.pending.splice(0));
+        // At most one partial's worth a call: an engine catching up on a backlog still reports as it goes.
+        const waiting = concat(this.pending.splice(0));
+        const chunk = waiting.subarray(0, every);
+        if (waiting.length > chunk.length) this.pending.unshift(waiting.subarray(chunk.length));
         const hypothesis = await live.feed(chunk);
         this.fed += chunk.length;
-        if (this.fed - this.partialAt >= Math.min(this.options.partialEverySamples, LIVE_PARTIAL_SAMPLES)) {
+        if (this.fed - this.partialAt >= every) {
           this.partialAt = this.fed;
           this.partial(hypothesis, this.fed);
         }
