@@ -87,6 +87,8 @@ async function scrape(url) {
   const value = (name) => Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
   return {
     cpuS: value('process_cpu_seconds_total'),
+    vadFrames: value('asr_vad_batch_size_sum'),
+    vadBatches: value('asr_vad_batch_size_count'),
     // Its monitor samples every 10 ms: a delay of 10 ms is an idle loop, the lag is what comes on top.
     lagP99Ms: Math.max(0, value('nodejs_eventloop_lag_p99_seconds') * 1000 - LAG_RESOLUTION_MS),
   };
@@ -166,6 +168,11 @@ async function runLevel(wsUrl, sessions, sample) {
       : undefined,
     lagP99Ms: Number(after.lagP99Ms.toFixed(2)),
     cpuPercent: Math.round(((after.cpuS - before.cpuS) / WINDOW_S) * 100),
+    // Mean VAD batch (frames per inference) in the window; the bare server has none.
+    vadMeanBatch:
+      after.vadBatches > before.vadBatches
+        ? Number(((after.vadFrames - before.vadFrames) / (after.vadBatches - before.vadBatches)).toFixed(1))
+        : undefined,
     finals: overheads.length,
     overheadP50Ms: overheads.length ? Number(percentile(overheads, 50).toFixed(1)) : null,
     overheadP99Ms: overheads.length ? Number(percentile(overheads, 99).toFixed(1)) : null,

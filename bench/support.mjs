@@ -21,7 +21,9 @@ export function freePort() {
 /** Starts dist/apps/asr-api/src/main.js with `env` and waits for /health/ready 200. */
 export async function startServer(env, cwd) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'dist/apps/asr-api/src/main.js')], {
+  // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof) when looking into a result.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/asr-api/src/main.js')], {
     cwd,
     env: { PATH: process.env.PATH, API_HOST: '127.0.0.1', API_PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
