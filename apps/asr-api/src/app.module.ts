@@ -4,6 +4,7 @@ import { AsrProviderModule } from '@asr/asr';
 import { AudioModule } from '@asr/audio';
 import { type AppConfig, ConfigModule } from '@asr/config';
 import { HealthModule } from '@asr/health';
+import { JobsModule } from '@asr/jobs';
 import { AllExceptionsFilter, ObservabilityModule } from '@asr/observability';
 import { StreamingModule } from '@asr/streaming';
 import { TranscriptionModule } from '@asr/transcription';
@@ -28,7 +29,7 @@ export class AppModule {
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [...pipelineModules(config), StreamingModule, HealthModule],
+      imports: [...pipelineModules(config), StreamingModule, JobsModule, HealthModule],
       providers: [
         { provide: APP_FILTER, useExisting: AllExceptionsFilter },
         {

@@ -4,7 +4,7 @@ import type { AppConfig } from '@asr/config';
 import { ApiError, ErrorResponder } from '@asr/observability';
 
 /** Routes that take audio uploads; only these get the early Content-Length check. */
-const UPLOAD_ROUTES = new Set(['/api/v1/transcribe', '/v1/audio/transcriptions', '/api/v1/vad']);
+const UPLOAD_ROUTES = new Set(['/api/v1/transcribe', '/v1/audio/transcriptions', '/api/v1/vad', '/api/v1/jobs']);
 
 /**
  * Multipart uploads streamed with a size limit, and a declared Content-Length above MAX_UPLOAD_BYTES refused

@@ -9,3 +9,4 @@ export { RingBuffer } from './ring-buffer';
 export { TempFiles } from './temp-files';
 export { isWav, WavStreamDecoder, type WavFormat } from './wav-stream-decoder';
 export { readFileBlocks } from './file-blocks';
+export { writeWavFile } from './wav-file-writer';

@@ -69,6 +69,17 @@ export abstract class AppConfig {
     record: boolean;
     recordMaxBytes: number;
   };
+  abstract readonly jobs: {
+    concurrency: number;
+    maxQueued: number;
+    retentionS: number;
+    allowUrls: boolean;
+    /** Hosts webhooks and job URLs may reach even when they resolve to private or loopback addresses. */
+    allowedHosts: string[];
+    webhookMaxAttempts: number;
+    webhookRetryBaseS: number;
+    webhookTimeoutS: number;
+  };
   abstract readonly storage: {
     audioPath: string;
     logPath: string | undefined;
@@ -151,6 +162,18 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       maxPendingBytes: env.STREAM_MAX_PENDING_BYTES,
       record: env.STREAM_RECORD,
       recordMaxBytes: env.STREAM_RECORD_MAX_BYTES,
+    },
+    jobs: {
+      concurrency: env.JOBS_CONCURRENCY,
+      maxQueued: env.JOBS_MAX_QUEUED,
+      retentionS: env.JOBS_RETENTION_HOURS * 3600,
+      allowUrls: env.JOBS_ALLOW_URLS,
+      allowedHosts: env.WEBHOOK_ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+      webhookMaxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+      webhookRetryBaseS: env.WEBHOOK_RETRY_BASE_S,
+      webhookTimeoutS: env.WEBHOOK_TIMEOUT_S,
     },
     storage: {
       audioPath: path(env.AUDIO_STORAGE_PATH),

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-export type ConfigGroup = 'api' | 'logging' | 'audio' | 'asr' | 'vad' | 'streaming' | 'storage' | 'security';
+export type ConfigGroup = 'api' | 'logging' | 'audio' | 'asr' | 'vad' | 'streaming' | 'jobs' | 'storage' | 'security';
 
 export interface EnvVarOptions {
   group: ConfigGroup;

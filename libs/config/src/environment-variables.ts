@@ -409,6 +409,54 @@ export class EnvironmentVariables {
   @Min(1024)
   STREAM_RECORD_MAX_BYTES: number = 200 * 1024 * 1024;
 
+  // --- jobs
+  @EnvVar({ group: 'jobs', description: 'Jobs this process transcribes at the same time.' })
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  JOBS_CONCURRENCY: number = 1;
+
+  @EnvVar({ group: 'jobs', description: 'Jobs waiting to run before new ones are refused with 503 and Retry-After.' })
+  @IsInt()
+  @Min(1)
+  JOBS_MAX_QUEUED: number = 100;
+
+  @EnvVar({ group: 'jobs', description: "Hours a finished job's audio, result and record are kept." })
+  @IsNumber()
+  @Min(0.001)
+  JOBS_RETENTION_HOURS: number = 72;
+
+  @EnvVar({ group: 'jobs', description: 'Accept jobs that give an http(s) `url` to fetch the audio from.' })
+  @IsBoolean()
+  JOBS_ALLOW_URLS: boolean = false;
+
+  @EnvVar({
+    group: 'jobs',
+    description:
+      'Hosts (names, addresses or CIDR ranges, comma-separated) webhooks and job URLs may reach even when private or loopback.',
+  })
+  @IsString()
+  WEBHOOK_ALLOWED_HOSTS: string = '';
+
+  @EnvVar({ group: 'jobs', description: 'Attempts to deliver a webhook before it is marked failed.' })
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  WEBHOOK_MAX_ATTEMPTS: number = 6;
+
+  @EnvVar({
+    group: 'jobs',
+    description: 'Seconds before the first webhook retry; each later retry waits twice as long as the one before.',
+  })
+  @IsNumber()
+  @Min(0.01)
+  WEBHOOK_RETRY_BASE_S: number = 5;
+
+  @EnvVar({ group: 'jobs', description: 'Seconds a webhook receiver gets to answer one attempt.' })
+  @IsNumber()
+  @Min(0.1)
+  WEBHOOK_TIMEOUT_S: number = 10;
+
   // --- storage
   @EnvVar({ group: 'storage', description: 'Directory for stored audio (recordings, job inputs).' })
   @IsString()

@@ -1,4 +1,4 @@
-import { TARGET_SAMPLE_RATE } from '@asr/audio';
+import { roundSeconds, TARGET_SAMPLE_RATE } from '@asr/audio';
 import type { SpeechSegment } from '@asr/vad';
 
 /** Silence put between speech spans joined into one chunk, so the engine hears a pause. */
@@ -71,6 +71,13 @@ export async function* speechChunks(
     pending.push(segment);
   }
   if (pending.length > 0) yield build(pending);
+}
+
+/** Where a chunk's speech starts and ends in the recording, in seconds (rounded to the millisecond). */
+export function chunkSpan(chunk: SpeechChunk): { start: number; end: number } {
+  const first = chunk.pieces[0]!;
+  const last = chunk.pieces[chunk.pieces.length - 1]!;
+  return { start: roundSeconds(first.originalStart), end: roundSeconds(last.originalStart + last.duration) };
 }
 
 /** Index of the piece a chunk time falls in (a gap belongs to the piece before it). */

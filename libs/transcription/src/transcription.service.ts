@@ -12,14 +12,30 @@ import { AudioDecoder, AudioError, roundSeconds, TARGET_SAMPLE_RATE } from '@asr
 import { AppConfig } from '@asr/config';
 import { VadService } from '@asr/vad';
 import { countSamples } from './decoded-audio';
-import { type SpeechChunk, speechChunks, splitAtPieces, toOriginalTime } from './speech-chunks';
+import { chunkSpan, type SpeechChunk, speechChunks, splitAtPieces, toOriginalTime } from './speech-chunks';
 
 export type AudioSource = { path: string } | { stream: AsyncIterable<Buffer> };
+
+/** One chunk's outcome with times on the recording: what a job saves, so a restart need not send it again. */
+export interface FinishedChunk {
+  /** Where the chunk's speech starts and ends in the recording, in seconds. */
+  start: number;
+  end: number;
+  language: string | undefined;
+  segments: TranscriptSegment[];
+}
 
 /** What the provider gets for every chunk, and a listener for the results as they come. */
 export interface TranscriptionRequest extends TranscribeOptions {
   /** Called with each chunk's segments as soon as it is transcribed (server-sent events use it). */
   onSegments?: (segments: TranscriptSegment[]) => void;
+  /**
+   * Chunks an earlier run of the same audio finished, in order: reused instead of transcribed again, as long as
+   * the VAD cuts the audio the same way (it does for the same file and settings; a chunk that differs ends the reuse).
+   */
+  finished?: readonly FinishedChunk[];
+  /** Called in order after each chunk is transcribed (not for reused ones); awaited before the next is merged. */
+  onChunk?: (chunk: FinishedChunk, index: number) => void | Promise<void>;
 }
 
 /** Where the time of one transcription went, in ms (sent as a Server-Timing header). */
@@ -103,17 +119,29 @@ export class TranscriptionService {
       // Up to ASR_CHUNK_CONCURRENCY chunks in flight; results are merged in order as they complete.
       const calls = new AbortController();
       const signal = request.signal ? AbortSignal.any([request.signal, calls.signal]) : calls.signal;
-      const inFlight: Promise<{ chunk: SpeechChunk; result: ChunkTranscript }>[] = [];
+      type Done = { chunk: SpeechChunk; result: ChunkTranscript } | { chunk: SpeechChunk; reused: FinishedChunk };
+      const inFlight: Promise<Done>[] = [];
+      const finished = [...(request.finished ?? [])];
+      let index = 0;
       const parallel = Math.max(
         1,
         Math.min(this.config.asr.chunkConcurrency, this.provider.capabilities.parallelCalls),
       );
       const merge = async (): Promise<void> => {
-        const { chunk, result } = await inFlight.shift()!;
-        language ??= result.language;
-        const added = this.toSegments(chunk, result, segments.length, request.wordTimestamps);
-        segments.push(...added);
-        request.onSegments?.(added);
+        const done = await inFlight.shift()!;
+        if ('reused' in done) {
+          language ??= done.reused.language;
+          segments.push(...done.reused.segments);
+          request.onSegments?.(done.reused.segments);
+        } else {
+          const { chunk, result } = done;
+          language ??= result.language;
+          const added = this.toSegments(chunk, result, segments.length, request.wordTimestamps);
+          segments.push(...added);
+          request.onSegments?.(added);
+          await request.onChunk?.({ ...chunkSpan(chunk), language: result.language, segments: added }, index);
+        }
+        index += 1;
       };
       try {
         for (;;) {
@@ -122,6 +150,13 @@ export class TranscriptionService {
           timings.decodeMs += performance.now() - decodeStarted;
           if (next.done) break;
           const chunk = next.value;
+          const reused = reusable(finished, chunk);
+          if (reused) {
+            inFlight.push(Promise.resolve({ chunk, reused }));
+            if (inFlight.length >= parallel) await merge();
+            continue;
+          }
+          finished.length = 0;
           const asrStarted = performance.now();
           const call = this.provider.transcribe(chunk.samples, { ...request, signal }).then((result) => {
             timings.asrMs += performance.now() - asrStarted;
@@ -160,4 +195,14 @@ export class TranscriptionService {
       timings,
     };
   }
+}
+
+/** The next finished chunk, taken from the front of `finished`, if it covers the same speech as `chunk`. */
+function reusable(finished: FinishedChunk[], chunk: SpeechChunk): FinishedChunk | undefined {
+  const next = finished[0];
+  if (!next) return undefined;
+  const span = chunkSpan(chunk);
+  // Times are saved rounded to the millisecond.
+  if (Math.abs(next.start - span.start) > 0.002 || Math.abs(next.end - span.end) > 0.002) return undefined;
+  return finished.shift();
 }

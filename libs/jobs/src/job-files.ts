@@ -1,0 +1,64 @@
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@asr/config';
+
+/**
+ * Where jobs keep their files, under AUDIO_STORAGE_PATH/jobs: the database, and per job its input (the upload as
+ * sent, or what its URL gave) and `audio.wav` (the input decoded once to 16 kHz mono, so a resumed job does not
+ * decode again and knows its length).
+ */
+@Injectable()
+export class JobFiles {
+  constructor(private readonly config: AppConfig) {}
+
+  get root(): string {
+    return join(this.config.storage.audioPath, 'jobs');
+  }
+
+  get database(): string {
+    return join(this.root, 'jobs.sqlite');
+  }
+
+  directory(id: string): string {
+    return join(this.root, id);
+  }
+
+  input(id: string): string {
+    return join(this.directory(id), 'input');
+  }
+
+  audio(id: string): string {
+    return join(this.directory(id), 'audio.wav');
+  }
+
+  async ensureRoot(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+  }
+
+  /** Moves a spooled upload into the job's directory (a rename: temp and audio storage share a disk, usually). */
+  async adoptUpload(id: string, spooled: string): Promise<void> {
+    await mkdir(this.directory(id), { recursive: true });
+    try {
+      await rename(spooled, this.input(id));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      const { copyFile } = await import('node:fs/promises');
+      await copyFile(spooled, this.input(id));
+      await rm(spooled, { force: true });
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await stat(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.directory(id), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,194 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { AsrError } from '@asr/asr';
+import { AudioDecoder, AudioError, writeWavFile } from '@asr/audio';
+import { AppConfig } from '@asr/config';
+import { TranscriptionService } from '@asr/transcription';
+import type { Job, JobError } from './job';
+import { JobFiles } from './job-files';
+import { JobStore, type Lease } from './job-store';
+import { JobsMetrics } from './jobs-metrics';
+import { UrlFetcher } from './url-fetcher';
+
+/** How often an idle runner looks for work it was not told about (another process's submissions, orphans). */
+const POLL_MS = 1000;
+/** How often a runner renews its leases and learns of cancels made by other processes. */
+const HEARTBEAT_MS = 500;
+/** A lease not renewed for this long is an orphan any runner may take. */
+const LEASE_TTL_MS = 15_000;
+
+/** `host:pid:random`: which process holds a job. */
+function newOwner(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+/** True when `owner` names a process of this machine that no longer runs (so its jobs can be taken at once). */
+function ownerIsDead(owner: string, me: string): boolean {
+  const [host, pid] = owner.split(':');
+  if (host !== hostname() || !pid) return false;
+  if (Number(pid) === process.pid) return owner !== me;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+function jobError(error: unknown): JobError {
+  if (error instanceof AsrError || error instanceof AudioError) return { code: error.code, message: error.message };
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
+    return { code: error.code, message: error.message };
+  }
+  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * Runs jobs: up to JOBS_CONCURRENCY at a time in this process, each decoded once to a WAV, then VAD-chunked and
+ * transcribed chunk by chunk with every finished chunk saved, so a job taken over after a crash or a restart sends
+ * only the chunks not yet done. A cancel (from any process) aborts the provider call in flight.
+ */
+@Injectable()
+export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('jobs');
+  private readonly lease: Lease = { owner: newOwner(), ttlMs: LEASE_TTL_MS };
+  private readonly running = new Map<string, AbortController>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private filling = false;
+  private stopped = false;
+  private readonly work = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly files: JobFiles,
+    private readonly decoder: AudioDecoder,
+    private readonly transcription: TranscriptionService,
+    private readonly fetcher: UrlFetcher,
+    private readonly metrics: JobsMetrics,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.pollTimer = setInterval(() => this.wake(), POLL_MS);
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), HEARTBEAT_MS);
+    this.wake();
+  }
+
+  /** Stops taking jobs; jobs in progress go back to the queue where they stand (their finished chunks kept). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    clearInterval(this.heartbeatTimer);
+    for (const controller of this.running.values()) controller.abort(new Error('shutdown'));
+    await Promise.allSettled([...this.work]);
+  }
+
+  /** A job was submitted here, or a slot came free: look for work now rather than at the next poll. */
+  wake(): void {
+    if (this.filling || this.stopped) return;
+    this.filling = true;
+    void this.fill().finally(() => (this.filling = false));
+  }
+
+  /** Cancels a job this process runs (the store already says cancelled). */
+  abortLocal(id: string): void {
+    this.running.get(id)?.abort(new Error('cancelled'));
+  }
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  private async fill(): Promise<void> {
+    try {
+      while (!this.stopped && this.running.size < this.config.jobs.concurrency) {
+        const job = await this.store.claim(this.lease, (owner) => ownerIsDead(owner, this.lease.owner));
+        if (!job) break;
+        const controller = new AbortController();
+        this.running.set(job.id, controller);
+        const work = this.run(job, controller.signal).finally(() => {
+          this.running.delete(job.id);
+          this.work.delete(work);
+          this.wake();
+        });
+        this.work.add(work);
+      }
+      this.metrics.counts(await this.store.countByStatus());
+    } catch (error) {
+      this.logger.error({ err: error }, 'could not take jobs from the store');
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    for (const [id, controller] of this.running) {
+      try {
+        const status = await this.store.renew(id, this.lease);
+        if (status !== 'running') controller.abort(new Error('cancelled'));
+      } catch (error) {
+        this.logger.warn({ err: error, job: id }, 'could not renew a job lease');
+      }
+    }
+  }
+
+  private async run(job: Job, signal: AbortSignal): Promise<void> {
+    const started = performance.now();
+    const owner = this.lease.owner;
+    this.logger.log({ job: job.id, run: job.runs, doneS: job.doneS }, job.runs > 1 ? 'job resumed' : 'job started');
+    try {
+      const input = this.files.input(job.id);
+      if (job.source.url && !(await this.files.exists(input))) {
+        await this.fetcher.download(job.source.url, this.files.directory(job.id), input, signal);
+      }
+      const audio = this.files.audio(job.id);
+      if (job.durationS === undefined || !(await this.files.exists(audio))) {
+        const durationS = await writeWavFile(this.decoder.decodeFile(input, { signal }), audio);
+        await this.store.setDuration(job.id, owner, durationS);
+      }
+      const result = await this.transcription.transcribe(
+        { path: audio },
+        {
+          language: job.options.language,
+          prompt: job.options.prompt,
+          wordTimestamps: job.options.wordTimestamps,
+          signal,
+          finished: await this.store.chunks(job.id),
+          onChunk: (chunk, index) => this.store.saveChunk(job.id, owner, index, chunk),
+        },
+      );
+      const stored = await this.store.finish(
+        job.id,
+        owner,
+        {
+          result: {
+            transcript: result.transcript,
+            provider: result.provider,
+            model: result.model,
+            processingMs: result.processingMs,
+          },
+        },
+        true,
+      );
+      if (stored) this.metrics.finished('succeeded', (performance.now() - started) / 1000);
+      this.logger.log({ job: job.id, ms: Math.round(performance.now() - started) }, 'job succeeded');
+    } catch (error) {
+      if (signal.aborted) {
+        const reason: unknown = signal.reason;
+        if (reason instanceof Error && reason.message === 'shutdown') {
+          await this.store.release(job.id, owner);
+          this.logger.log({ job: job.id }, 'job returned to the queue for the next start');
+        } else {
+          this.metrics.finished('cancelled', (performance.now() - started) / 1000);
+          this.logger.log({ job: job.id }, 'job cancelled');
+        }
+        return;
+      }
+      const failure = jobError(error);
+      if (await this.store.finish(job.id, owner, { error: failure }, true)) {
+        this.metrics.finished('failed', (performance.now() - started) / 1000);
+      }
+      this.logger.warn({ job: job.id, error: failure }, 'job failed');
+    }
+  }
+}

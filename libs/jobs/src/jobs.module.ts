@@ -1,0 +1,47 @@
+import { Module, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '@asr/config';
+import { TranscriptionModule } from '@asr/transcription';
+import { JobFiles } from './job-files';
+import { JobRetention } from './job-retention';
+import { JobRunner } from './job-runner';
+import { JobStore } from './job-store';
+import { jobStoreProvider } from './job-store.factory';
+import { JobsController } from './jobs.controller';
+import { JobsHealth } from './jobs.health';
+import { JobsMetrics, jobMetricProviders } from './jobs-metrics';
+import { JobsService } from './jobs.service';
+import { TargetPolicy } from './target-policy';
+import { UrlFetcher } from './url-fetcher';
+import { WebhookDispatcher } from './webhook-dispatcher';
+
+/** Transcription jobs for long recordings: the API, the runner, webhooks, retention and the store. */
+@Module({
+  imports: [TranscriptionModule],
+  controllers: [JobsController],
+  providers: [
+    ...jobMetricProviders,
+    JobsMetrics,
+    JobFiles,
+    jobStoreProvider,
+    {
+      provide: TargetPolicy,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new TargetPolicy(config.jobs.allowedHosts),
+    },
+    UrlFetcher,
+    JobRunner,
+    WebhookDispatcher,
+    JobRetention,
+    JobsService,
+    JobsHealth,
+  ],
+  exports: [JobsService],
+})
+export class JobsModule implements OnApplicationShutdown {
+  constructor(private readonly store: JobStore) {}
+
+  /** After the runner has handed its jobs back (beforeApplicationShutdown). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

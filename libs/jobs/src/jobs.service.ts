@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@asr/config';
+import { ApiError } from '@asr/observability';
+import {
+  normaliseLanguage,
+  type SpooledUpload,
+  toSrt,
+  toText,
+  toVerboseJson,
+  toVtt,
+  allWords,
+} from '@asr/transcription';
+import { FINAL_STATUSES, type Job, type JobOptions, type JobSource, type JobStatus } from './job';
+import { JobFiles } from './job-files';
+import { JobRunner } from './job-runner';
+import { JobStore } from './job-store';
+import { type JobView, jobView } from './job-view';
+import type { JobUploadFields, ResultFormat } from './jobs.dto';
+import { TargetPolicy } from './target-policy';
+import { WebhookDispatcher } from './webhook-dispatcher';
+
+/** Retry-After for a full queue: long enough for a job or two to finish. */
+const QUEUE_FULL_RETRY_S = 30;
+
+export interface FormattedResult {
+  body: string | object;
+  contentType: string;
+}
+
+/** Submitting, reading and cancelling jobs; the controller and the CLI's HTTP calls come through here. */
+@Injectable()
+export class JobsService {
+  constructor(
+    private readonly store: JobStore,
+    private readonly files: JobFiles,
+    private readonly runner: JobRunner,
+    private readonly policy: TargetPolicy,
+    private readonly webhooks: WebhookDispatcher,
+    private readonly config: AppConfig,
+  ) {}
+
+  async submitUpload(upload: SpooledUpload, fields: JobUploadFields): Promise<JobView> {
+    const id = randomUUID();
+    const options = await this.prepare(fields);
+    await this.files.adoptUpload(id, upload.path);
+    return this.enqueue(id, options, { filename: upload.filename, bytes: upload.bytes }, fields.webhook_url);
+  }
+
+  async submitUrl(url: string, fields: Omit<JobUploadFields, 'file'>): Promise<JobView> {
+    if (!this.config.jobs.allowUrls) {
+      throw new ApiError(
+        400,
+        'urls_disabled',
+        'this server does not fetch audio from URLs (JOBS_ALLOW_URLS=false); upload the file as multipart "file"',
+      );
+    }
+    await this.policy.check(url, 'url');
+    const options = await this.prepare(fields);
+    return this.enqueue(randomUUID(), options, { url }, fields.webhook_url);
+  }
+
+  async get(id: string): Promise<Job> {
+    const job = await this.store.get(id);
+    if (!job) throw new ApiError(404, 'job_not_found', `no job ${id} (finished jobs are kept JOBS_RETENTION_HOURS)`);
+    return job;
+  }
+
+  async list(offset: number, limit: number, status?: JobStatus): Promise<{ jobs: JobView[]; total: number }> {
+    const page = await this.store.list(offset, limit, status);
+    return { jobs: page.jobs.map(jobView), total: page.total };
+  }
+
+  async result(id: string, format: ResultFormat): Promise<FormattedResult> {
+    const job = await this.get(id);
+    if (job.status !== 'succeeded') {
+      const why = job.error ? `: ${job.error.message}` : '';
+      throw new ApiError(
+        409,
+        'job_not_finished',
+        `job ${id} is ${job.status}${why}; its result exists once it has succeeded`,
+      );
+    }
+    const result = (await this.store.result(id))!;
+    const { transcript } = result;
+    switch (format) {
+      case 'json':
+        return {
+          contentType: 'application/json; charset=utf-8',
+          body: {
+            job_id: id,
+            ...transcript,
+            ...(job.options.wordTimestamps ? { words: allWords(transcript) } : {}),
+            provider: result.provider,
+            model: result.model,
+            processing_ms: result.processingMs,
+          },
+        };
+      case 'verbose_json':
+        return {
+          contentType: 'application/json; charset=utf-8',
+          body: toVerboseJson(transcript, new Set(job.options.wordTimestamps ? ['word', 'segment'] : ['segment'])),
+        };
+      case 'srt':
+        return { contentType: 'application/x-subrip; charset=utf-8', body: toSrt(transcript) };
+      case 'vtt':
+        return { contentType: 'text/vtt; charset=utf-8', body: toVtt(transcript) };
+      case 'text':
+        return { contentType: 'text/plain; charset=utf-8', body: toText(transcript) };
+    }
+  }
+
+  async cancel(id: string): Promise<JobView> {
+    const before = await this.store.cancel(id);
+    if (before === undefined) await this.get(id);
+    if (before && FINAL_STATUSES.has(before)) {
+      throw new ApiError(
+        409,
+        'job_finished',
+        `job ${id} already ${before}; only queued or running jobs can be cancelled`,
+      );
+    }
+    this.runner.abortLocal(id);
+    return jobView(await this.get(id));
+  }
+
+  /** Validates what every submission shares; refuses a webhook the server could not sign or may not call. */
+  private async prepare(fields: Omit<JobUploadFields, 'file'>): Promise<JobOptions> {
+    if (fields.webhook_url !== undefined) {
+      if (!this.webhooks.canSign) {
+        throw new ApiError(
+          400,
+          'webhooks_unavailable',
+          'webhooks are signed with SECRET_KEY and this server has none set; submit without webhook_url and poll',
+        );
+      }
+      await this.policy.check(fields.webhook_url, 'webhook_url');
+    }
+    return {
+      language: normaliseLanguage(fields.language),
+      prompt: fields.prompt,
+      wordTimestamps: fields.timestamps === 'word',
+    };
+  }
+
+  private async enqueue(id: string, options: JobOptions, source: JobSource, webhookUrl?: string): Promise<JobView> {
+    const created = await this.store.create({ id, options, source, webhookUrl }, this.config.jobs.maxQueued);
+    if (!created) {
+      await this.files.remove(id);
+      throw new ApiError(
+        503,
+        'queue_full',
+        `${this.config.jobs.maxQueued} jobs are already waiting (JOBS_MAX_QUEUED); try again later`,
+        { 'retry-after': String(QUEUE_FULL_RETRY_S) },
+      );
+    }
+    this.runner.wake();
+    return jobView((await this.store.get(id))!);
+  }
+}

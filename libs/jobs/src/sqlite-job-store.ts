@@ -1,0 +1,318 @@
+import Database from 'better-sqlite3';
+import type { FinishedChunk, Job, JobError, JobResult, JobStatus, WebhookAttempt } from './job';
+import { JOB_STATUSES } from './job';
+import { type JobPage, JobStore, type Lease, type NewJob } from './job-store';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  options TEXT NOT NULL,
+  source TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  duration_s REAL,
+  done_s REAL NOT NULL DEFAULT 0,
+  runs INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  result TEXT,
+  owner TEXT,
+  lease_until INTEGER,
+  webhook_url TEXT,
+  webhook_state TEXT,
+  webhook_attempts TEXT NOT NULL DEFAULT '[]',
+  webhook_next_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_webhook ON jobs (webhook_state, webhook_next_at);
+CREATE TABLE IF NOT EXISTS job_chunks (
+  job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  chunk TEXT NOT NULL,
+  PRIMARY KEY (job_id, idx)
+);
+`;
+
+interface JobRow {
+  id: string;
+  status: JobStatus;
+  options: string;
+  source: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  duration_s: number | null;
+  done_s: number;
+  runs: number;
+  error: string | null;
+  owner: string | null;
+  webhook_url: string | null;
+  webhook_state: 'pending' | 'delivered' | 'failed' | null;
+  webhook_attempts: string;
+  webhook_next_at: number | null;
+}
+
+const JOB_COLUMNS = `id, status, options, source, created_at, started_at, finished_at, duration_s, done_s, runs, error,
+  owner, webhook_url, webhook_state, webhook_attempts, webhook_next_at`;
+
+function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    status: row.status,
+    options: JSON.parse(row.options) as Job['options'],
+    source: JSON.parse(row.source) as Job['source'],
+    createdAt: row.created_at,
+    ...(row.started_at !== null ? { startedAt: row.started_at } : {}),
+    ...(row.finished_at !== null ? { finishedAt: row.finished_at } : {}),
+    ...(row.duration_s !== null ? { durationS: row.duration_s } : {}),
+    doneS: row.done_s,
+    runs: row.runs,
+    ...(row.error !== null ? { error: JSON.parse(row.error) as JobError } : {}),
+    ...(row.webhook_url !== null
+      ? {
+          webhook: {
+            url: row.webhook_url,
+            state: row.webhook_state ?? 'pending',
+            attempts: JSON.parse(row.webhook_attempts) as WebhookAttempt[],
+            ...(row.webhook_next_at !== null && row.webhook_state === 'pending'
+              ? { nextAttemptAt: row.webhook_next_at }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode, shared by every process of one machine (API_WORKERS). Claims
+ * and finishes are single UPDATE statements guarded by status and owner, inside immediate transactions.
+ */
+export class SqliteJobStore extends JobStore {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    super();
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(SCHEMA);
+  }
+
+  create(job: NewJob, maxQueued: number): Promise<boolean> {
+    const insert = this.db.transaction((): boolean => {
+      const { queued } = this.db.prepare(`SELECT count(*) AS queued FROM jobs WHERE status = 'queued'`).get() as {
+        queued: number;
+      };
+      if (queued >= maxQueued) return false;
+      this.db
+        .prepare(
+          `INSERT INTO jobs (id, status, options, source, created_at, webhook_url, webhook_state)
+           VALUES (?, 'queued', ?, ?, ?, ?, NULL)`,
+        )
+        .run(job.id, JSON.stringify(job.options), JSON.stringify(job.source), Date.now(), job.webhookUrl ?? null);
+      return true;
+    });
+    return Promise.resolve(insert.immediate());
+  }
+
+  get(id: string): Promise<Job | undefined> {
+    const row = this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
+    return Promise.resolve(row ? toJob(row) : undefined);
+  }
+
+  list(offset: number, limit: number, status?: JobStatus): Promise<JobPage> {
+    const where = status ? 'WHERE status = @status' : '';
+    const rows = this.db
+      .prepare(`SELECT ${JOB_COLUMNS} FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`)
+      .all({ status, limit, offset }) as JobRow[];
+    const { total } = this.db.prepare(`SELECT count(*) AS total FROM jobs ${where}`).get({ status }) as {
+      total: number;
+    };
+    return Promise.resolve({ jobs: rows.map(toJob), total });
+  }
+
+  countByStatus(): Promise<Record<JobStatus, number>> {
+    const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+    const rows = this.db.prepare(`SELECT status, count(*) AS n FROM jobs GROUP BY status`).all() as {
+      status: JobStatus;
+      n: number;
+    }[];
+    for (const row of rows) counts[row.status] = row.n;
+    return Promise.resolve(counts);
+  }
+
+  claim(lease: Lease, isDead: (owner: string) => boolean): Promise<Job | undefined> {
+    const take = this.db.transaction((): JobRow | undefined => {
+      const now = Date.now();
+      const orphans = this.db
+        .prepare(`SELECT id, owner, lease_until FROM jobs WHERE status = 'running' ORDER BY created_at`)
+        .all() as { id: string; owner: string | null; lease_until: number | null }[];
+      const orphan = orphans.find(
+        (j) => j.owner !== lease.owner && ((j.lease_until ?? 0) < now || j.owner === null || isDead(j.owner)),
+      );
+      const candidate =
+        orphan?.id ??
+        (
+          this.db.prepare(`SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1`).get() as
+            { id: string } | undefined
+        )?.id;
+      if (!candidate) return undefined;
+      return this.db
+        .prepare(
+          `UPDATE jobs SET status = 'running', owner = @owner, lease_until = @until, runs = runs + 1,
+             started_at = coalesce(started_at, @now)
+           WHERE id = @id RETURNING ${JOB_COLUMNS}`,
+        )
+        .get({ id: candidate, owner: lease.owner, until: now + lease.ttlMs, now }) as JobRow;
+    });
+    const row = take.immediate();
+    return Promise.resolve(row ? toJob(row) : undefined);
+  }
+
+  renew(id: string, lease: Lease): Promise<JobStatus | undefined> {
+    this.db
+      .prepare(`UPDATE jobs SET lease_until = ? WHERE id = ? AND owner = ? AND status = 'running'`)
+      .run(Date.now() + lease.ttlMs, id, lease.owner);
+    const row = this.db.prepare(`SELECT status FROM jobs WHERE id = ?`).get(id) as { status: JobStatus } | undefined;
+    return Promise.resolve(row?.status);
+  }
+
+  release(id: string, owner: string): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE jobs SET status = 'queued', owner = NULL, lease_until = NULL WHERE id = ? AND owner = ? AND status = 'running'`,
+      )
+      .run(id, owner);
+    return Promise.resolve();
+  }
+
+  setDuration(id: string, owner: string, durationS: number): Promise<void> {
+    this.db
+      .prepare(`UPDATE jobs SET duration_s = ? WHERE id = ? AND owner = ? AND status = 'running'`)
+      .run(durationS, id, owner);
+    return Promise.resolve();
+  }
+
+  saveChunk(id: string, owner: string, index: number, chunk: FinishedChunk): Promise<void> {
+    const save = this.db.transaction(() => {
+      const held = this.db
+        .prepare(`UPDATE jobs SET done_s = max(done_s, ?) WHERE id = ? AND owner = ? AND status = 'running'`)
+        .run(chunk.end, id, owner);
+      if (held.changes === 0) return;
+      this.db
+        .prepare(`INSERT OR REPLACE INTO job_chunks (job_id, idx, chunk) VALUES (?, ?, ?)`)
+        .run(id, index, JSON.stringify(chunk));
+    });
+    save.immediate();
+    return Promise.resolve();
+  }
+
+  chunks(id: string): Promise<FinishedChunk[]> {
+    const rows = this.db.prepare(`SELECT chunk FROM job_chunks WHERE job_id = ? ORDER BY idx`).all(id) as {
+      chunk: string;
+    }[];
+    return Promise.resolve(rows.map((r) => JSON.parse(r.chunk) as FinishedChunk));
+  }
+
+  finish(
+    id: string,
+    owner: string,
+    outcome: { result: JobResult } | { error: JobError },
+    webhookDue: boolean,
+  ): Promise<boolean> {
+    const now = Date.now();
+    const succeeded = 'result' in outcome;
+    const changed = this.db
+      .prepare(
+        `UPDATE jobs SET status = @status, finished_at = @now, owner = NULL, lease_until = NULL,
+           result = @result, error = @error,
+           done_s = CASE WHEN @succeeded THEN coalesce(duration_s, done_s) ELSE done_s END,
+           webhook_state = CASE WHEN webhook_url IS NOT NULL AND @webhook THEN 'pending' ELSE webhook_state END,
+           webhook_next_at = CASE WHEN webhook_url IS NOT NULL AND @webhook THEN @now ELSE webhook_next_at END
+         WHERE id = @id AND owner = @owner AND status = 'running'`,
+      )
+      .run({
+        id,
+        owner,
+        now,
+        status: succeeded ? 'succeeded' : 'failed',
+        succeeded: succeeded ? 1 : 0,
+        webhook: webhookDue ? 1 : 0,
+        result: succeeded ? JSON.stringify(outcome.result) : null,
+        error: succeeded ? null : JSON.stringify(outcome.error),
+      });
+    return Promise.resolve(changed.changes === 1);
+  }
+
+  result(id: string): Promise<JobResult | undefined> {
+    const row = this.db.prepare(`SELECT result FROM jobs WHERE id = ?`).get(id) as
+      { result: string | null } | undefined;
+    return Promise.resolve(row?.result ? (JSON.parse(row.result) as JobResult) : undefined);
+  }
+
+  cancel(id: string): Promise<JobStatus | undefined> {
+    const cancel = this.db.transaction((): JobStatus | undefined => {
+      const row = this.db.prepare(`SELECT status FROM jobs WHERE id = ?`).get(id) as { status: JobStatus } | undefined;
+      if (row && (row.status === 'queued' || row.status === 'running')) {
+        this.db
+          .prepare(
+            `UPDATE jobs SET status = 'cancelled', finished_at = ?, owner = NULL, lease_until = NULL WHERE id = ?`,
+          )
+          .run(Date.now(), id);
+      }
+      return row?.status;
+    });
+    return Promise.resolve(cancel.immediate());
+  }
+
+  claimWebhook(now: number, holdMs: number): Promise<Job | undefined> {
+    const row = this.db
+      .prepare(
+        `UPDATE jobs SET webhook_next_at = @until
+         WHERE id = (SELECT id FROM jobs WHERE webhook_state = 'pending' AND webhook_next_at <= @now
+                     ORDER BY webhook_next_at LIMIT 1)
+         RETURNING ${JOB_COLUMNS}`,
+      )
+      .get({ now, until: now + holdMs }) as JobRow | undefined;
+    return Promise.resolve(row ? toJob(row) : undefined);
+  }
+
+  recordWebhookAttempt(
+    id: string,
+    attempt: WebhookAttempt,
+    next: { state: 'pending'; at: number } | { state: 'delivered' | 'failed' },
+  ): Promise<void> {
+    this.db
+      .prepare(
+        `UPDATE jobs SET webhook_attempts = json_insert(webhook_attempts, '$[#]', json(@attempt)),
+           webhook_state = @state, webhook_next_at = @at
+         WHERE id = @id`,
+      )
+      .run({ id, attempt: JSON.stringify(attempt), state: next.state, at: next.state === 'pending' ? next.at : null });
+    return Promise.resolve();
+  }
+
+  expire(before: number): Promise<string[]> {
+    const rows = this.db
+      .prepare(
+        `DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < ?
+           AND (webhook_state IS NULL OR webhook_state != 'pending')
+         RETURNING id`,
+      )
+      .all(before) as { id: string }[];
+    return Promise.resolve(rows.map((r) => r.id));
+  }
+
+  ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.db.close();
+    return Promise.resolve();
+  }
+}
