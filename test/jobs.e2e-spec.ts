@@ -6,6 +6,7 @@ import { encodeWav } from '@asr/audio';
 import type { JobView, WebhookEvent } from '@asr/jobs';
 import { FakeOpenAi } from './support/fake-openai';
 import { finished, getJob, submitJob, waitForJob } from './support/jobs';
+import { runCli } from './support/processes';
 import { sequence, speak } from './support/mixes';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -114,7 +115,8 @@ describe('jobs API with an OpenAI-compatible provider', () => {
     expect(job.progress.total_seconds).toBeGreaterThan(4);
 
     const json = (await (await fetch(`${t.url}/api/v1/jobs/${id}/result`)).json()) as Record<string, unknown>;
-    expect(json).toMatchObject({ job_id: id, provider: 'openai-compatible', text: expect.stringContaining('fake') });
+    expect(json).toMatchObject({ job_id: id, provider: 'openai-compatible' });
+    expect(json.text).toContain('fake');
     expect((json.words as unknown[]).length).toBeGreaterThan(0);
     const srt = await fetch(`${t.url}/api/v1/jobs/${id}/result?format=srt`);
     expect(srt.headers.get('content-type')).toMatch(/subrip/);
@@ -127,6 +129,13 @@ describe('jobs API with an OpenAI-compatible provider', () => {
     expect(verbose.segments.length).toBeGreaterThan(0);
     const bad = await fetch(`${t.url}/api/v1/jobs/${id}/result?format=docx`);
     expect(bad.status).toBe(400);
+
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/^asr_jobs\{status="succeeded"\} [1-9]/m);
+    expect(metrics).toMatch(/^asr_job_queue_depth 0$/m);
+    expect(metrics).toMatch(/^asr_job_duration_seconds_count\{status="succeeded"\} [1-9]/m);
+    const ready = (await (await fetch(`${t.url}/health/ready`)).json()) as { details: Record<string, unknown> };
+    expect(ready.details.jobs).toMatchObject({ status: 'up', store: 'sqlite' });
 
     const list = (await (await fetch(`${t.url}/api/v1/jobs?limit=1`)).json()) as { jobs: JobView[]; total: number };
     expect(list.jobs.map((j) => j.id)).toEqual([id]);
@@ -242,6 +251,43 @@ describe('jobs API with an OpenAI-compatible provider', () => {
     const failed = await waitForJob(t.url, ((await redirected.json()) as { id: string }).id, finished);
     expect(failed.status).toBe('failed');
     expect(failed.error!.message).toMatch(/private or loopback/);
+  });
+});
+
+describe('asr-api jobs (the CLI against a running server)', () => {
+  it('lists, shows and cancels jobs, and says why when the server refuses', async () => {
+    const fake = new FakeOpenAi();
+    await fake.start();
+    fake.fallback = { kind: 'hang' };
+    const t = await startTestApp({ env: { ASR_PROVIDER: 'openai-compatible', ASR_BASE_URL: fake.url } });
+    try {
+      const wav = join(t.dir, 'speech.wav');
+      writeFileSync(wav, encodeWav(sequence(speak(['Good morning everyone.'])).clean));
+      const id = (await submitJob(t.url, wav)).body.id as string;
+      await waitForJob(t.url, id, (j) => j.status === 'running');
+      const cli = (...args: string[]): ReturnType<typeof runCli> => runCli([...args, '--url', t.url], { cwd: t.dir });
+
+      const list = await cli('jobs', 'list');
+      expect(list.status).toBe(0);
+      expect(list.stdout).toMatch(new RegExp(`^${id}\\s+running`, 'm'));
+      const show = await cli('jobs', 'show', id, '--json');
+      expect(JSON.parse(show.stdout)).toMatchObject({ id, status: 'running' });
+      const cancel = await cli('jobs', 'cancel', id);
+      expect(cancel.status).toBe(0);
+      expect(cancel.stdout).toMatch(/^status\s+cancelled$/m);
+      const again = await cli('jobs', 'cancel', id);
+      expect(again.status).toBe(1);
+      expect(again.stderr).toMatch(/already cancelled/);
+      const unknown = await cli('jobs', 'show', '5b0c4c8e-2f7e-4e55-9d7e-0c2b8f3a9d11');
+      expect(unknown.status).toBe(1);
+      expect(unknown.stderr).toMatch(/no job/);
+      const unreachable = await runCli(['jobs', 'list', '--url', 'http://127.0.0.1:9'], { cwd: t.dir });
+      expect(unreachable.status).toBe(2);
+      expect(unreachable.stderr).toMatch(/cannot reach/);
+    } finally {
+      await t.close();
+      await fake.stop();
+    }
   });
 });
 

@@ -55,6 +55,7 @@ describe('README examples', () => {
     expect(output).toContain('"status":"ok"');
     expect(output).toContain('"requestId":"my-trace-1"');
     expect(output).toContain('configuration is valid');
+    expect(output).toContain('event: succeeded');
     expect(output).toMatch(/"text":"[a-z ]{10,}"/);
     expect(output).toContain('"words":[');
     expect(output).toMatch(/00:00:0\d,\d{3} --> /);

@@ -52,6 +52,34 @@ function buildProgram(): Command {
       process.exitCode = await streamCommand(file, options);
     });
 
+  const jobs = program.command('jobs').description("a running server's transcription jobs");
+  const jobOptions = (command: Command): Command =>
+    command
+      .option('-u, --url <url>', 'the server, e.g. http://host:8000 (default: API_HOST and API_PORT)')
+      .option('--json', "print the server's JSON answer");
+  jobOptions(
+    jobs
+      .command('list')
+      .description('recent jobs, newest first')
+      .option('-n, --limit <count>', 'how many', '20')
+      .option('-s, --status <status>', 'only queued, running, succeeded, failed or cancelled jobs'),
+  ).action(async (options: Parameters<typeof import('./cli/jobs-command.js').jobsListCommand>[0]) => {
+    const { jobsListCommand } = await import('./cli/jobs-command.js');
+    process.exitCode = await jobsListCommand(options);
+  });
+  jobOptions(jobs.command('show <id>').description("a job's status, progress, error and webhook")).action(
+    async (id: string, options: { url?: string; json?: boolean }) => {
+      const { jobsShowCommand } = await import('./cli/jobs-command.js');
+      process.exitCode = await jobsShowCommand(id, options);
+    },
+  );
+  jobOptions(jobs.command('cancel <id>').description('cancel a queued or running job')).action(
+    async (id: string, options: { url?: string; json?: boolean }) => {
+      const { jobsCancelCommand } = await import('./cli/jobs-command.js');
+      process.exitCode = await jobsCancelCommand(id, options);
+    },
+  );
+
   const config = program.command('config').description('inspect the configuration');
   config
     .command('check')

@@ -4,8 +4,9 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { WebSocket } from 'ws';
 import { AudioDecoder, AudioModule, float32ToInt16 } from '@asr/audio';
-import { type AppConfig, ConfigModule } from '@asr/config';
+import { ConfigModule } from '@asr/config';
 import { configOrExit, loadCliConfig } from './cli-config';
+import { localServerUrl } from './server-url';
 
 export interface StreamCommandOptions {
   url?: string;
@@ -28,11 +29,6 @@ interface ServerMessage {
 
 /** 20 ms of 16 kHz 16-bit mono: the frame size a microphone client would send. */
 const FRAME_BYTES = 640;
-
-function defaultUrl(config: AppConfig): string {
-  const host = ['0.0.0.0', '::'].includes(config.api.host) ? '127.0.0.1' : config.api.host;
-  return `ws://${host}:${config.api.port}`;
-}
 
 function show(message: ServerMessage, json: boolean | undefined): void {
   if (json) {
@@ -63,7 +59,7 @@ export async function streamCommand(file: string, options: StreamCommandOptions)
   const { config } = configOrExit(loadCliConfig({ LOG_LEVEL: 'warn' }));
   const query = new URLSearchParams({ interim_results: String(options.partials) });
   if (options.language) query.set('language', options.language);
-  const url = `${options.url ?? defaultUrl(config)}/api/v1/stream?${query.toString()}`;
+  const url = `${options.url ?? localServerUrl(config, 'ws')}/api/v1/stream?${query.toString()}`;
 
   @Module({ imports: [ConfigModule.forRoot(config), AudioModule] })
   class StreamCliModule {}
