@@ -5,24 +5,11 @@ import { join } from 'node:path';
 import { encodeWav } from '@asr/audio';
 import { FakeOpenAi } from './support/fake-openai';
 import { getJob, submitJob, waitForJob } from './support/jobs';
-import { RATE, speak } from './support/mixes';
+import { meeting } from './support/mixes';
 import { startServerProcess } from './support/processes';
 import { corpusSentences } from './support/speech';
 
 jest.setTimeout(180_000);
-
-/** About ten minutes of speech with short pauses: several provider-sized (120 s) chunks. */
-function tenMinutes(): Float32Array {
-  const utterances = speak(corpusSentences().slice(0, 12));
-  const out = new Float32Array(600 * RATE);
-  let at = RATE;
-  for (let i = 0; at + 6 * RATE < out.length; i += 1) {
-    const utterance = utterances[i % utterances.length]!;
-    out.set(utterance, at);
-    at += utterance.length + Math.round(0.8 * RATE);
-  }
-  return out;
-}
 
 const hash = (bytes: Buffer | undefined): string =>
   createHash('sha256')
@@ -36,7 +23,8 @@ describe('a job survives SIGKILL of the server', () => {
     fake.fallback = { kind: 'ok', delayMs: 700 };
     const dir = mkdtempSync(join(tmpdir(), 'asr-resume-'));
     const wav = join(dir, 'meeting.wav');
-    writeFileSync(wav, encodeWav(tenMinutes()));
+    // About ten minutes of speech with short pauses: several provider-sized (120 s) chunks.
+    writeFileSync(wav, encodeWav(meeting(600, corpusSentences().slice(0, 12))));
     const env = {
       ASR_PROVIDER: 'openai-compatible',
       ASR_BASE_URL: fake.url,

@@ -7,6 +7,7 @@ import type { JobView, WebhookEvent } from '@asr/jobs';
 import { FakeOpenAi } from './support/fake-openai';
 import { finished, getJob, submitJob, waitForJob } from './support/jobs';
 import { runCli } from './support/processes';
+import { type RedisServer, startRedis } from './support/redis';
 import { sequence, speak } from './support/mixes';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -54,16 +55,20 @@ async function fileServer(file: string): Promise<{ server: Server; base: string 
   return { server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
 }
 
-describe('jobs API with an OpenAI-compatible provider', () => {
+/** The same API on each store: the embedded SQLite one, and BullMQ on a Redis started for the suite. */
+describe.each(['sqlite', 'redis'])('jobs API with an OpenAI-compatible provider (%s store)', (store) => {
   const fake = new FakeOpenAi();
   let t: TestApp;
   let wav: string;
+  let redis: RedisServer | undefined;
   const servers: Server[] = [];
 
   beforeAll(async () => {
     await fake.start();
+    if (store === 'redis') redis = await startRedis();
     t = await startTestApp({
       env: {
+        ...(redis ? { REDIS_URL: redis.url } : {}),
         ASR_PROVIDER: 'openai-compatible',
         ASR_BASE_URL: fake.url,
         SECRET_KEY,
@@ -86,6 +91,7 @@ describe('jobs API with an OpenAI-compatible provider', () => {
     }
     await t.close();
     await fake.stop();
+    await redis?.stop();
   });
   beforeEach(() => fake.reset());
 
@@ -135,7 +141,7 @@ describe('jobs API with an OpenAI-compatible provider', () => {
     expect(metrics).toMatch(/^asr_job_queue_depth 0$/m);
     expect(metrics).toMatch(/^asr_job_duration_seconds_count\{status="succeeded"\} [1-9]/m);
     const ready = (await (await fetch(`${t.url}/health/ready`)).json()) as { details: Record<string, unknown> };
-    expect(ready.details.jobs).toMatchObject({ status: 'up', store: 'sqlite' });
+    expect(ready.details.jobs).toMatchObject({ status: 'up', store });
 
     const list = (await (await fetch(`${t.url}/api/v1/jobs?limit=1`)).json()) as { jobs: JobView[]; total: number };
     expect(list.jobs.map((j) => j.id)).toEqual([id]);
@@ -291,12 +297,18 @@ describe('asr-api jobs (the CLI against a running server)', () => {
   });
 });
 
-describe('job retention', () => {
+describe.each(['sqlite', 'redis'])('job retention (%s store)', (store) => {
   it('deletes a finished job and its files after JOBS_RETENTION_HOURS', async () => {
     const fake = new FakeOpenAi();
     await fake.start();
+    const redis = store === 'redis' ? await startRedis() : undefined;
     const t = await startTestApp({
-      env: { ASR_PROVIDER: 'openai-compatible', ASR_BASE_URL: fake.url, JOBS_RETENTION_HOURS: '0.001' },
+      env: {
+        ASR_PROVIDER: 'openai-compatible',
+        ASR_BASE_URL: fake.url,
+        JOBS_RETENTION_HOURS: '0.001',
+        ...(redis ? { REDIS_URL: redis.url } : {}),
+      },
     });
     try {
       const wav = join(t.dir, 'speech.wav');
@@ -314,6 +326,7 @@ describe('job retention', () => {
     } finally {
       await t.close();
       await fake.stop();
+      await redis?.stop();
     }
   });
 });

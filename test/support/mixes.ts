@@ -161,3 +161,19 @@ export function segmentScores(truth: Span[], detected: Span[]): SegmentScores {
   const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
   return { precision, recall, f1, found };
 }
+
+/**
+ * `seconds` of speech like a long meeting: the sentences spoken in turn with `gapS` of silence between, starting
+ * after `leadS` (different leads give recordings whose chunks differ), to the end.
+ */
+export function meeting(seconds: number, sentences: string[], { gapS = 0.8, leadS = 1 } = {}): Float32Array {
+  const utterances = speak(sentences);
+  const out = new Float32Array(Math.round(seconds * RATE));
+  let at = Math.round(leadS * RATE);
+  for (let i = 0; at + 6 * RATE < out.length; i += 1) {
+    const utterance = utterances[i % utterances.length]!;
+    out.set(utterance, at);
+    at += utterance.length + Math.round(gapS * RATE);
+  }
+  return out;
+}

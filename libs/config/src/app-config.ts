@@ -72,6 +72,9 @@ export abstract class AppConfig {
   abstract readonly jobs: {
     concurrency: number;
     maxQueued: number;
+    leaseS: number;
+    /** Set: the queue is BullMQ on this Redis; unset: the embedded SQLite store. */
+    redisUrl: string | undefined;
     retentionS: number;
     allowUrls: boolean;
     /** Hosts webhooks and job URLs may reach even when they resolve to private or loopback addresses. */
@@ -166,6 +169,8 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
     jobs: {
       concurrency: env.JOBS_CONCURRENCY,
       maxQueued: env.JOBS_MAX_QUEUED,
+      leaseS: env.JOBS_LEASE_S,
+      redisUrl: env.REDIS_URL,
       retentionS: env.JOBS_RETENTION_HOURS * 3600,
       allowUrls: env.JOBS_ALLOW_URLS,
       allowedHosts: env.WEBHOOK_ALLOWED_HOSTS.split(',')

@@ -7,6 +7,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   ValidateBy,
@@ -425,6 +426,27 @@ export class EnvironmentVariables {
   @IsNumber()
   @Min(0.001)
   JOBS_RETENTION_HOURS: number = 72;
+
+  @EnvVar({
+    group: 'jobs',
+    description:
+      'Seconds a runner holds a job without renewing it (it renews twice a second); a job whose runner died is taken over after this.',
+  })
+  @IsNumber()
+  @Min(1)
+  @Max(600)
+  JOBS_LEASE_S: number = 15;
+
+  @EnvVar({
+    group: 'jobs',
+    description:
+      'Redis URL (redis://host:6379/0): the job queue becomes BullMQ on Redis, shared by every replica; unset: SQLite in AUDIO_STORAGE_PATH.',
+    secret: true,
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
 
   @EnvVar({ group: 'jobs', description: 'Accept jobs that give an http(s) `url` to fetch the audio from.' })
   @IsBoolean()

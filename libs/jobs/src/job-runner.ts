@@ -15,8 +15,6 @@ import { UrlFetcher } from './url-fetcher';
 const POLL_MS = 1000;
 /** How often a runner renews its leases and learns of cancels made by other processes. */
 const HEARTBEAT_MS = 500;
-/** A lease not renewed for this long is an orphan any runner may take. */
-const LEASE_TTL_MS = 15_000;
 
 /** `host:pid:random`: which process holds a job. */
 function newOwner(): string {
@@ -52,7 +50,7 @@ function jobError(error: unknown): JobError {
 @Injectable()
 export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('jobs');
-  private readonly lease: Lease = { owner: newOwner(), ttlMs: LEASE_TTL_MS };
+  private readonly lease: Lease;
   private readonly running = new Map<string, AbortController>();
   private pollTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -68,7 +66,10 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly fetcher: UrlFetcher,
     private readonly metrics: JobsMetrics,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    // A lease not renewed for JOBS_LEASE_S marks an orphan any runner may take.
+    this.lease = { owner: newOwner(), ttlMs: config.jobs.leaseS * 1000 };
+  }
 
   onApplicationBootstrap(): void {
     this.pollTimer = setInterval(() => this.wake(), POLL_MS);
@@ -179,6 +180,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
           await this.store.release(job.id, owner);
           this.logger.log({ job: job.id }, 'job returned to the queue for the next start');
         } else {
+          await this.store.forget(job.id, owner);
           this.metrics.finished('cancelled', (performance.now() - started) / 1000);
           this.logger.log({ job: job.id }, 'job cancelled');
         }

@@ -41,6 +41,8 @@ export abstract class JobStore {
   abstract claim(lease: Lease, isDead: (owner: string) => boolean): Promise<Job | undefined>;
   /** Extends the lease; returns the job's status now (a runner learns of a cancel from it). */
   abstract renew(id: string, lease: Lease): Promise<JobStatus | undefined>;
+  /** The holder stops working on a job that was cancelled under it; the queue lets go of it. */
+  abstract forget(id: string, owner: string): Promise<void>;
   /** running → queued again for the holder (it is shutting down); finished chunks stay. */
   abstract release(id: string, owner: string): Promise<void>;
   abstract setDuration(id: string, owner: string, durationS: number): Promise<void>;

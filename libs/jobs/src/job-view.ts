@@ -10,6 +10,7 @@ export interface JobView {
   finished_at?: string;
   progress: { done_seconds: number; total_seconds?: number; fraction?: number };
   runs: number;
+  runner?: string;
   options: { language?: string; prompt?: string; timestamps: 'segment' | 'word' };
   source: Job['source'];
   error?: Job['error'];
@@ -39,6 +40,7 @@ export function jobView(job: Job): JobView {
         : {}),
     },
     runs: job.runs,
+    ...(job.runner ? { runner: job.runner } : {}),
     options: {
       ...(job.options.language ? { language: job.options.language } : {}),
       ...(job.options.prompt ? { prompt: job.options.prompt } : {}),

@@ -59,6 +59,8 @@ export interface Job {
   doneS: number;
   /** How many times a runner started on it (more than one: it was resumed after a restart). */
   runs: number;
+  /** Which process runs it (`host:pid`), while it runs. */
+  runner?: string;
   error?: JobError;
   webhook?: Webhook;
 }
@@ -72,3 +74,8 @@ export interface JobResult {
 }
 
 export type { FinishedChunk };
+
+/** `host:pid` of a lease owner `host:pid:random`. */
+export function runnerOf(owner: string): string {
+  return owner.split(':').slice(0, 2).join(':');
+}

@@ -106,6 +106,7 @@ export class JobDto {
   @ApiPropertyOptional({ format: 'date-time' }) finished_at?: string;
   @ApiProperty({ type: JobProgressDto }) progress!: JobProgressDto;
   @ApiProperty({ description: 'Times a runner started on it; above 1 it was resumed.' }) runs!: number;
+  @ApiPropertyOptional({ description: 'The process running it (`host:pid`), while it runs.' }) runner?: string;
   @ApiProperty({ type: JobOptionsDto }) options!: JobOptionsDto;
   @ApiProperty({ type: JobSourceDto }) source!: JobSourceDto;
   @ApiPropertyOptional({ type: JobErrorDto }) error?: JobErrorDto;

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { FinishedChunk, Job, JobError, JobResult, JobStatus, WebhookAttempt } from './job';
 import { JOB_STATUSES } from './job';
+import { type JobRow, toJob } from './job-row';
 import { type JobPage, JobStore, type Lease, type NewJob } from './job-store';
 
 const SCHEMA = `
@@ -34,55 +35,8 @@ CREATE TABLE IF NOT EXISTS job_chunks (
 );
 `;
 
-interface JobRow {
-  id: string;
-  status: JobStatus;
-  options: string;
-  source: string;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  duration_s: number | null;
-  done_s: number;
-  runs: number;
-  error: string | null;
-  owner: string | null;
-  webhook_url: string | null;
-  webhook_state: 'pending' | 'delivered' | 'failed' | null;
-  webhook_attempts: string;
-  webhook_next_at: number | null;
-}
-
 const JOB_COLUMNS = `id, status, options, source, created_at, started_at, finished_at, duration_s, done_s, runs, error,
   owner, webhook_url, webhook_state, webhook_attempts, webhook_next_at`;
-
-function toJob(row: JobRow): Job {
-  return {
-    id: row.id,
-    status: row.status,
-    options: JSON.parse(row.options) as Job['options'],
-    source: JSON.parse(row.source) as Job['source'],
-    createdAt: row.created_at,
-    ...(row.started_at !== null ? { startedAt: row.started_at } : {}),
-    ...(row.finished_at !== null ? { finishedAt: row.finished_at } : {}),
-    ...(row.duration_s !== null ? { durationS: row.duration_s } : {}),
-    doneS: row.done_s,
-    runs: row.runs,
-    ...(row.error !== null ? { error: JSON.parse(row.error) as JobError } : {}),
-    ...(row.webhook_url !== null
-      ? {
-          webhook: {
-            url: row.webhook_url,
-            state: row.webhook_state ?? 'pending',
-            attempts: JSON.parse(row.webhook_attempts) as WebhookAttempt[],
-            ...(row.webhook_next_at !== null && row.webhook_state === 'pending'
-              ? { nextAttemptAt: row.webhook_next_at }
-              : {}),
-          },
-        }
-      : {}),
-  };
-}
 
 /**
  * The embedded store: one SQLite file in WAL mode, shared by every process of one machine (API_WORKERS). Claims
@@ -178,6 +132,11 @@ export class SqliteJobStore extends JobStore {
       .run(Date.now() + lease.ttlMs, id, lease.owner);
     const row = this.db.prepare(`SELECT status FROM jobs WHERE id = ?`).get(id) as { status: JobStatus } | undefined;
     return Promise.resolve(row?.status);
+  }
+
+  forget(): Promise<void> {
+    // The cancel already cleared the owner; nothing else holds the job.
+    return Promise.resolve();
   }
 
   release(id: string, owner: string): Promise<void> {

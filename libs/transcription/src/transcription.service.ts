@@ -171,6 +171,9 @@ export class TranscriptionService {
       } catch (error) {
         calls.abort();
         throw error;
+      } finally {
+        // Stopped early (a failure, a cancel): end the decoding chain so it closes its file and ffmpeg now.
+        await chunks.return(undefined).catch(() => undefined);
       }
     } catch (error) {
       const kind = error instanceof AsrError || error instanceof AudioError ? error.code : 'internal';
