@@ -91,7 +91,7 @@ describe('a 20-minute recording as a job on the embedded engine', () => {
     const firstStart = times[0]!;
     const lastEnd = times[times.length - 1]!;
     console.log(
-      `20-minute job: ${spoken.length} utterances, done in ${elapsedS.toFixed(0)} s, ${new Set(progress).size} progress steps, ` +
+      `20-minute job: 202 after ${submitted.ms.toFixed(0)} ms, ${spoken.length} utterances, done in ${elapsedS.toFixed(0)} s, ${new Set(progress).size} progress steps, ` +
         `WER ${wer.toFixed(2)}% (raw engine on the same utterances ${rawWer.toFixed(2)}%), srt ${firstStart}–${lastEnd} s`,
     );
     expect(wer).toBeLessThanOrEqual(35);

@@ -144,6 +144,7 @@ export class JobsController {
     const stream = new Readable({ read: () => undefined });
     let last = '';
     let timer: NodeJS.Timeout | undefined;
+    let closed = false;
     const stop = (): void => {
       clearTimeout(timer);
       stream.push(null);
@@ -159,9 +160,12 @@ export class JobsController {
       } catch {
         return stop();
       }
-      timer = setTimeout(() => void look(), EVENTS_POLL_MS);
+      if (!closed) timer = setTimeout(() => void look(), EVENTS_POLL_MS);
     };
-    reply.raw.on('close', () => clearTimeout(timer));
+    reply.raw.on('close', () => {
+      closed = true;
+      clearTimeout(timer);
+    });
     void look();
     await reply
       .status(200)

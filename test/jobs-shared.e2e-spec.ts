@@ -14,7 +14,8 @@ jest.setTimeout(180_000);
 
 const pidOf = (job: JobView): number => Number(job.runner?.split(':')[1]);
 
-describe('two service processes on one Redis queue', () => {
+/** Two processes of one machine on the SQLite file (as API_WORKERS runs them), and two replicas on one Redis. */
+describe.each(['sqlite', 'redis'])('two service processes on one job store (%s)', (store) => {
   it('share the jobs: either runs a job submitted to one, both read it, and a killed runner’s job resumes', async () => {
     // One fake provider per process, so the test knows whose call the kill cuts.
     const fakes = [new FakeOpenAi(), new FakeOpenAi()];
@@ -22,7 +23,7 @@ describe('two service processes on one Redis queue', () => {
       await fake.start();
       fake.fallback = { kind: 'ok', delayMs: 500 };
     }
-    const redis = await startRedis();
+    const redis = store === 'redis' ? await startRedis() : undefined;
     const dir = mkdtempSync(join(tmpdir(), 'asr-redis-jobs-'));
     const sentences = corpusSentences().slice(0, 12);
     const files = [1, 1.37].map((leadS, i) => {
@@ -34,7 +35,7 @@ describe('two service processes on one Redis queue', () => {
       ASR_PROVIDER: 'openai-compatible',
       ASR_BASE_URL: fake.url,
       ASR_CHUNK_CONCURRENCY: '1',
-      REDIS_URL: redis.url,
+      ...(redis ? { REDIS_URL: redis.url } : {}),
       JOBS_CONCURRENCY: '1',
       JOBS_LEASE_S: '2',
       // Shared storage: every replica reads the audio a job was submitted with.
@@ -91,14 +92,14 @@ describe('two service processes on one Redis queue', () => {
       const answered = seen.filter((s) => !s.aborted).length;
       const cut = seen.filter((s) => s.aborted).length;
       console.log(
-        `redis: jobs on pids ${running.map(pidOf).join(' and ')}; ${segments.join(' + ')} chunks, ${answered} answered calls, ${cut} cut by the kill; resumed job runs=${resumed.runs}`,
+        `${store}: jobs on pids ${running.map(pidOf).join(' and ')}; ${segments.join(' + ')} chunks, ${answered} answered calls, ${cut} cut by the kill; resumed job runs=${resumed.runs}`,
       );
       expect(answered).toBe(segments[0]! + segments[1]!);
       expect(cut).toBe(1);
     } finally {
       for (const server of servers) server.child.kill('SIGKILL');
       await Promise.all(servers.map((s) => s.exited));
-      await redis.stop();
+      await redis?.stop();
       for (const fake of fakes) await fake.stop();
     }
   });
