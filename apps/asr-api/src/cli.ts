@@ -22,7 +22,8 @@ function buildProgram(): Command {
     .option('--host <host>', 'address to bind (API_HOST)')
     .option('--port <port>', 'port to listen on (API_PORT)')
     .option('--reload', 'restart when the built files change (API_RELOAD=true)')
-    .action(async (options: { host?: string; port?: string; reload?: boolean }) => {
+    .option('-w, --workers <count>', 'worker processes sharing the port (API_WORKERS)')
+    .action(async (options: { host?: string; port?: string; reload?: boolean; workers?: string }) => {
       const { serveCommand } = await import('./cli/serve-command.js');
       await serveCommand(options);
     });

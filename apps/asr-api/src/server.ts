@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { AppConfig } from '@asr/config';
+import { inClusterWorker, tellPrimary, WORKER_READY } from '@asr/observability';
 import { AppModule } from './app.module';
 import { configureApp, createHttpAdapter } from './bootstrap';
 import { exitOnSignals } from './graceful-shutdown';
@@ -13,5 +14,6 @@ export async function startServer(config: AppConfig): Promise<NestFastifyApplica
   await configureApp(app);
   exitOnSignals(app);
   await app.listen(config.api.port, config.api.host);
+  if (inClusterWorker()) tellPrimary(WORKER_READY);
   return app;
 }

@@ -55,7 +55,8 @@ export class EnvironmentVariables {
 
   @EnvVar({
     group: 'api',
-    description: 'Worker processes sharing the port. Not yet honoured: above 1, the server warns and runs one process.',
+    description:
+      'Worker processes sharing the port under one supervising process; STREAMING_MAX_CLIENTS and /metrics cover them all.',
   })
   @IsInt()
   @Min(1)

@@ -94,7 +94,7 @@ describe('loadConfig', () => {
     );
   });
 
-  it('warns about debug mode, reload, unhonoured workers and short secrets', () => {
+  it('warns about debug mode, reload (which ignores workers) and short secrets', () => {
     const result = loadConfig({ API_DEBUG: '1', API_RELOAD: 'on', API_WORKERS: '4', SECRET_KEY: 'short' }, CWD);
     if (!result.ok) throw new Error('expected valid');
     expect(result.warnings.map((w) => w.variable)).toEqual(['API_DEBUG', 'API_RELOAD', 'API_WORKERS', 'SECRET_KEY']);

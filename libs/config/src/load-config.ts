@@ -104,10 +104,10 @@ function warningsFor(env: EnvironmentVariables): ConfigProblem[] {
   if (env.API_RELOAD) {
     warnings.push({ variable: 'API_RELOAD', message: 'true restarts on file changes; meant for development only' });
   }
-  if (env.API_WORKERS > 1) {
+  if (env.API_WORKERS > 1 && env.API_RELOAD) {
     warnings.push({
       variable: 'API_WORKERS',
-      message: `${env.API_WORKERS} requested, but multi-process serving is not built yet: one process serves`,
+      message: `${env.API_WORKERS} is ignored while API_RELOAD=true: reloading runs one process`,
     });
   }
   if (env.SECRET_KEY !== undefined && env.SECRET_KEY.length < 32) {

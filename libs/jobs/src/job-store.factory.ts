@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { Provider } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
 import { JobFiles } from './job-files';
@@ -11,7 +10,6 @@ export const jobStoreProvider: Provider = {
   provide: JobStore,
   inject: [JobFiles, AppConfig],
   useFactory: (files: JobFiles, config: AppConfig): JobStore => {
-    mkdirSync(files.root, { recursive: true });
     if (config.jobs.redisUrl) return new RedisJobStore(config.jobs.redisUrl, config.jobs.leaseS * 1000);
     return new SqliteJobStore(files.database);
   },

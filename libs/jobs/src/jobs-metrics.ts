@@ -8,14 +8,15 @@ const DURATION = 'asr_job_duration_seconds';
 const QUEUE_DEPTH = 'asr_job_queue_depth';
 
 export const jobMetricProviders = [
-  makeGaugeProvider({ name: JOBS, help: 'Jobs in the store, by status.', labelNames: ['status'] }),
+  // Every process reads the same store: under API_WORKERS the sum would count each job once per worker.
+  makeGaugeProvider({ name: JOBS, help: 'Jobs in the store, by status.', labelNames: ['status'], aggregator: 'max' }),
   makeHistogramProvider({
     name: DURATION,
     help: 'From a job starting to run to it finishing, in seconds, by outcome.',
     labelNames: ['status'],
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600, 7200],
   }),
-  makeGaugeProvider({ name: QUEUE_DEPTH, help: 'Jobs waiting to run.' }),
+  makeGaugeProvider({ name: QUEUE_DEPTH, help: 'Jobs waiting to run.', aggregator: 'max' }),
 ];
 
 /** The jobs' Prometheus metrics; the gauges are read from the store, so every process reports the same. */

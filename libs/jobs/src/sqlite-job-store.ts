@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FinishedChunk, Job, JobError, JobResult, JobStatus, WebhookAttempt } from './job';
 import { JOB_STATUSES } from './job';
@@ -44,15 +46,24 @@ const JOB_COLUMNS = `id, status, options, source, created_at, started_at, finish
  */
 export class SqliteJobStore extends JobStore {
   readonly kind = 'sqlite';
-  private readonly db: Database.Database;
+  private opened: Database.Database | undefined;
 
-  constructor(file: string) {
+  /** `file` is opened on first use: a storage problem then shows in readiness instead of stopping the server. */
+  constructor(private readonly file: string) {
     super();
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('foreign_keys = ON');
-    this.db.exec(SCHEMA);
+  }
+
+  private get db(): Database.Database {
+    if (!this.opened) {
+      mkdirSync(dirname(this.file), { recursive: true });
+      const db = new Database(this.file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      db.exec(SCHEMA);
+      this.opened = db;
+    }
+    return this.opened;
   }
 
   create(job: NewJob, maxQueued: number): Promise<boolean> {
@@ -271,7 +282,8 @@ export class SqliteJobStore extends JobStore {
   }
 
   close(): Promise<void> {
-    this.db.close();
+    this.opened?.close();
+    this.opened = undefined;
     return Promise.resolve();
   }
 }

@@ -15,3 +15,14 @@ export { AllExceptionsFilter } from './all-exceptions.filter';
 export { ApiError, type ApiErrorBody, codeForStatus, type OpenAiErrorBody } from './api-error';
 export { ErrorResponder } from './error-responder';
 export { LOG_DESTINATION } from './log-destination';
+export {
+  answerPrimary,
+  askPrimary,
+  inClusterWorker,
+  type IpcNotice,
+  type IpcReply,
+  type IpcRequest,
+  tellPrimary,
+  WORKER_READY,
+} from './cluster-ipc';
+export { METRICS_TOPICS } from './metrics.controller';

@@ -59,7 +59,8 @@ export function createRootLogger(
   return pino(
     {
       level: config.logging.level,
-      base: { service: 'asr-api-service' },
+      // pid: under API_WORKERS several processes write to the same output.
+      base: { service: 'asr-api-service', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_LOG_PATHS, censor: '[REDACTED]' },

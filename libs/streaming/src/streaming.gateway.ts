@@ -11,6 +11,6 @@ export class StreamingGateway implements OnGatewayConnection {
   constructor(private readonly streaming: StreamingService) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
-    this.streaming.open(socket, request);
+    void this.streaming.open(socket, request);
   }
 }

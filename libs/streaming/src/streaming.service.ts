@@ -10,6 +10,7 @@ import { CLOSE, emptySessionStats } from './protocol';
 import { parseStreamQuery, type StreamLimits, type StreamSettings } from './stream-params';
 import { SessionRecorder } from './session-recorder';
 import { StreamSession } from './stream-session';
+import { type StreamSlots, streamSlotsFor } from './stream-slots';
 import { StreamingStats } from './streaming-stats';
 
 export type HandshakeVerdict = { ok: true } | { ok: false; status: number; reason: string };
@@ -25,6 +26,7 @@ export class StreamingService implements BeforeApplicationShutdown {
   /** Settings parsed at the handshake, picked up when the connection opens. */
   private readonly accepted = new WeakMap<IncomingMessage, StreamSettings>();
   readonly limits: StreamLimits;
+  private readonly slots: StreamSlots;
 
   constructor(
     private readonly config: AppConfig,
@@ -37,6 +39,7 @@ export class StreamingService implements BeforeApplicationShutdown {
       maxSpeechPadMs: Math.round(config.streaming.lookbackDurationS * 1000),
       maxSegmentS: config.streaming.maxDurationS,
     };
+    this.slots = streamSlotsFor(config.streaming.maxClients);
   }
 
   get active(): number {
@@ -55,14 +58,27 @@ export class StreamingService implements BeforeApplicationShutdown {
   }
 
   /** A connection is open. Above STREAMING_MAX_CLIENTS it is told so (so a browser can tell) and closed 1013. */
-  open(socket: WebSocket, request: IncomingMessage): void {
+  async open(socket: WebSocket, request: IncomingMessage): Promise<void> {
     const settings = this.accepted.get(request);
     if (!settings) {
       socket.close(CLOSE.policy, 'handshake not verified');
       return;
     }
-    if (this.sessions.size >= this.config.streaming.maxClients) {
+    // Frames that arrive while admission is decided wait in the socket, not lost before the session listens
+    // (resumed in the same tick the session starts listening).
+    socket.pause();
+    const admitted = await this.slots.tryAcquire().catch((error: unknown) => {
+      this.logger.error({ err: error }, 'stream admission failed');
+      return false;
+    });
+    socket.resume();
+    if (!admitted) {
       this.refuseFull(socket);
+      return;
+    }
+    if (socket.readyState !== socket.OPEN) {
+      // The client left while it waited.
+      this.slots.release();
       return;
     }
     const session = new StreamSession(socket, settings, {
@@ -83,7 +99,10 @@ export class StreamingService implements BeforeApplicationShutdown {
       }),
     });
     this.sessions.add(session);
-    void session.closed.then(() => this.sessions.delete(session));
+    void session.closed.then(() => {
+      this.sessions.delete(session);
+      this.slots.release();
+    });
     session.start();
   }
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import cluster from 'node:cluster';
 import { join } from 'node:path';
 import { childEnvironment, formatProblem } from '@asr/config';
 import { PACKAGE_ROOT } from '../package-info';
@@ -8,6 +9,7 @@ export interface ServeOptions {
   host?: string;
   port?: string;
   reload?: boolean;
+  workers?: string;
 }
 
 /** Re-runs `serve` under `node --watch`: the server restarts whenever the built files in dist/ change. */
@@ -24,10 +26,19 @@ function serveWithReload(options: ServeOptions): void {
 /** `asr-api serve`: validate first (exit 2 with one line per problem), then load and start the app. */
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const { config, warnings } = configOrExit(
-    loadCliConfig({ API_HOST: options.host, API_PORT: options.port, API_RELOAD: options.reload ? 'true' : undefined }),
+    loadCliConfig({
+      API_HOST: options.host,
+      API_PORT: options.port,
+      API_RELOAD: options.reload ? 'true' : undefined,
+      API_WORKERS: options.workers,
+    }),
   );
-  for (const warning of warnings) process.stderr.write(`warning: ${formatProblem(warning)}\n`);
+  if (cluster.isPrimary) for (const warning of warnings) process.stderr.write(`warning: ${formatProblem(warning)}\n`);
   if (config.api.reload) return serveWithReload(options);
+  if (config.api.workers > 1 && cluster.isPrimary) {
+    const { runPrimary } = await import('../cluster-primary.js');
+    return runPrimary(config);
+  }
   // Loaded lazily so that `init` and `config check` never pay for Nest and its modules.
   const { startServer } = await import('../server.js');
   await startServer(config);

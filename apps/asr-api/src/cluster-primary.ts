@@ -1,0 +1,135 @@
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import type { AppConfig } from '@asr/config';
+import {
+  createRootLogger,
+  type IpcNotice,
+  type IpcReply,
+  type IpcRequest,
+  METRICS_TOPICS,
+  WORKER_READY,
+} from '@asr/observability';
+import { STREAM_SLOT_TOPICS, StreamSlotBroker } from '@asr/streaming';
+
+/** A worker that dies sooner than this after starting counts as a crash loop: its replacement waits longer. */
+const QUICK_DEATH_MS = 5000;
+const MAX_RESTART_DELAY_MS = 30_000;
+/** How long a worker gets to send its metrics before a scrape goes on without them. */
+const METRICS_TIMEOUT_MS = 2000;
+
+/** Requests from the primary to its workers, answered through the same IPC channel. */
+class WorkerRequests {
+  private nextId = 0;
+  private readonly pending = new Map<number, (reply: IpcReply) => void>();
+
+  ask<T>(worker: Worker, topic: string, timeoutMs: number): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`worker ${worker.process.pid} did not answer "${topic}"`));
+      }, timeoutMs);
+      this.pending.set(id, (reply) => {
+        clearTimeout(timer);
+        if (reply.ok) resolve(reply.value as T);
+        else reject(new Error(reply.error));
+      });
+      const request: IpcRequest = { kind: 'asr:request', id, topic };
+      worker.send(request);
+    });
+  }
+
+  settle(reply: IpcReply): void {
+    this.pending.get(reply.id)?.(reply);
+    this.pending.delete(reply.id);
+  }
+}
+
+/**
+ * `API_WORKERS` > 1: this process only supervises. It forks the workers (each a whole server on the shared port;
+ * the kernel hands connections out in turn), replaces any that die, keeps the state they share (stream admission
+ * for STREAMING_MAX_CLIENTS, the summed metrics), and on SIGTERM has every worker drain, then exits.
+ */
+export function runPrimary(config: AppConfig): void {
+  const logger = createRootLogger(config).child({ role: 'primary', pid: process.pid });
+  const broker = new StreamSlotBroker(config.streaming.maxClients);
+  const requests = new WorkerRequests();
+  /** Workers listening (and answering IPC): a booting one is not asked for metrics. */
+  const ready = new Set<Worker>();
+  // Workers see the options the command line gave (they read the environment again).
+  const env = { API_HOST: config.api.host, API_PORT: String(config.api.port) };
+  const started = new Map<number, number>();
+  let quickDeaths = 0;
+  let stopping = false;
+
+  const fork = (): void => {
+    const worker = cluster.fork(env);
+    started.set(worker.id, Date.now());
+  };
+
+  const answer = async (worker: Worker, request: IpcRequest): Promise<void> => {
+    let reply: IpcReply;
+    try {
+      const value =
+        request.topic === METRICS_TOPICS.cluster
+          ? await clusterMetrics()
+          : request.topic === STREAM_SLOT_TOPICS.acquire
+            ? broker.acquire(worker.id)
+            : undefined;
+      reply = { kind: 'asr:reply', id: request.id, ok: true, value };
+    } catch (error) {
+      reply = { kind: 'asr:reply', id: request.id, ok: false, error: String(error) };
+    }
+    if (worker.isConnected()) worker.send(reply);
+  };
+
+  /** Every ready worker's metrics summed (prom-client's cluster aggregation), and how many workers serve. */
+  const clusterMetrics = async (): Promise<string> => {
+    const answers = await Promise.allSettled(
+      [...ready].map((worker) => requests.ask<object[]>(worker, METRICS_TOPICS.worker, METRICS_TIMEOUT_MS)),
+    );
+    const perWorker = answers.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+    const summed = await AggregatorRegistry.aggregate(perWorker).metrics();
+    return `${summed}# HELP asr_workers Worker processes serving (API_WORKERS).\n# TYPE asr_workers gauge\nasr_workers ${ready.size}\n`;
+  };
+
+  cluster.on('message', (worker, message: IpcRequest | IpcNotice | IpcReply) => {
+    if (message?.kind === 'asr:request') void answer(worker, message);
+    else if (message?.kind === 'asr:reply') requests.settle(message);
+    else if (message?.kind === 'asr:notice' && message.topic === STREAM_SLOT_TOPICS.release) broker.release(worker.id);
+    else if (message?.kind === 'asr:notice' && message.topic === WORKER_READY) ready.add(worker);
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    broker.workerGone(worker.id);
+    ready.delete(worker);
+    const lived = Date.now() - (started.get(worker.id) ?? 0);
+    started.delete(worker.id);
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        logger.info('every worker has stopped');
+        process.exit(0);
+      }
+      return;
+    }
+    quickDeaths = lived < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
+    const delay = quickDeaths === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** quickDeaths);
+    logger.error({ worker: worker.process.pid, code, signal, restartInMs: delay }, 'worker died; starting another');
+    setTimeout(fork, delay);
+  });
+
+  // SIGTERM (systemd, Kubernetes, docker stop): every worker drains its streams and requests, then the primary
+  // exits. SIGINT from a terminal reaches the workers directly (same process group), so it is not forwarded.
+  process.on('SIGTERM', () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('SIGTERM: stopping the workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  });
+  process.on('SIGINT', () => {
+    stopping = true;
+  });
+
+  logger.info({ workers: config.api.workers }, `starting ${config.api.workers} workers on port ${config.api.port}`);
+  for (let i = 0; i < config.api.workers; i += 1) fork();
+}

@@ -1,0 +1,139 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeOpenAi } from './support/fake-openai';
+import { sequence, speak } from './support/mixes';
+import { startServerProcess, type ServerProcess } from './support/processes';
+import { connect, sendAudio, streamUrl, toPcm16 } from './support/stream-client';
+
+jest.setTimeout(120_000);
+
+/** The worker processes of a primary, from the process table. */
+function workersOf(primary: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(primary)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('API_WORKERS=2', () => {
+  const fake = new FakeOpenAi();
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    await fake.start();
+    const dir = mkdtempSync(join(tmpdir(), 'asr-workers-'));
+    server = await startServerProcess(
+      {
+        API_WORKERS: '2',
+        STREAMING_MAX_CLIENTS: '4',
+        ASR_PROVIDER: 'openai-compatible',
+        ASR_BASE_URL: fake.url,
+        SHUTDOWN_DRAIN_S: '0',
+        AUDIO_STORAGE_PATH: join(dir, 'audio'),
+        TEMP_STORAGE_PATH: join(dir, 'tmp'),
+      },
+      dir,
+      30_000,
+    );
+    await until(async () => (await metric(server.url, 'asr_workers')) === 2, 'two workers');
+  });
+  afterAll(async () => {
+    server.child.kill('SIGKILL');
+    await fake.stop();
+  });
+
+  it('admits STREAMING_MAX_CLIENTS streams across both workers, sums their metrics, survives a worker dying', async () => {
+    const before = workersOf(server.child.pid!);
+    expect(before).toHaveLength(2);
+    const url = streamUrl(server.url, 'interim_results=false');
+    const streams: Awaited<ReturnType<typeof connect>>[] = [];
+    for (let i = 0; i < 4; i += 1) streams.push(await connect(url));
+    await until(() => streams.every((s) => s.messages.some((m) => m.type === 'session.started')), 'sessions');
+
+    // The fifth is over the cap for the whole server, whichever worker it reaches.
+    const fifth = await connect(url);
+    const refused = await fifth.run;
+    expect(refused.closeCode).toBe(1013);
+    expect(refused.messages[0]).toMatchObject({ type: 'error', code: 'server_full' });
+
+    // Metrics from any worker add up both; each worker alone holds fewer than four.
+    expect(await metric(server.url, 'asr_stream_active_sessions')).toBe(4);
+    const perWorker = await Promise.all(
+      [0, 1, 2, 3].map(async () => {
+        const stats = (await (await fetch(`${server.url}/api/v1/streaming-health`)).json()) as {
+          capacity: { active: number };
+        };
+        return stats.capacity.active;
+      }),
+    );
+    expect(Math.max(...perWorker)).toBeLessThan(4);
+
+    // Kill one worker: only its sessions end; the others keep transcribing, and a new worker takes its place.
+    const victim = before[0]!;
+    process.kill(victim, 'SIGKILL');
+    await until(() => streams.some((s) => s.socket.readyState === s.socket.CLOSED), 'the killed sessions');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const survivors = streams.filter((s) => s.socket.readyState === s.socket.OPEN);
+    const lost = streams.length - survivors.length;
+    expect(lost).toBeGreaterThan(0);
+    expect(survivors.length).toBeGreaterThan(0);
+    const speech = toPcm16(sequence(speak(['Good morning everyone.'])).clean);
+    for (const s of survivors) {
+      await sendAudio(s.socket, speech, { bytesPerSecond: 32_000, pace: 0 });
+      s.socket.send(JSON.stringify({ type: 'close' }));
+    }
+    const ends = await Promise.all(survivors.map((s) => s.run));
+    for (const end of ends) {
+      expect(end.closeCode).toBe(1000);
+      expect(end.messages.filter((m) => m.type === 'transcript.final').length).toBeGreaterThan(0);
+    }
+    await until(
+      async () => workersOf(server.child.pid!).length === 2 && (await metric(server.url, 'asr_workers')) === 2,
+      'a replacement worker',
+    );
+    const after = workersOf(server.child.pid!);
+    expect(after).not.toContain(victim);
+    // The dead worker's slots were given back: four new streams fit again.
+    const again: Awaited<ReturnType<typeof connect>>[] = [];
+    for (let i = 0; i < 4; i += 1) again.push(await connect(url));
+    await until(() => again.every((s) => s.messages.some((m) => m.type === 'session.started')), 'new sessions');
+    for (const s of again) s.socket.send(JSON.stringify({ type: 'close' }));
+    await Promise.all(again.map((s) => s.run));
+    console.log(`API_WORKERS=2: ${lost} of 4 sessions ended with the killed worker, ${survivors.length} went on`);
+  });
+
+  it('drains every worker on SIGTERM and exits 0', async () => {
+    const workers = workersOf(server.child.pid!);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(workers.every((pid) => workersOf(server.child.pid!).length === 0 && !isAlive(pid))).toBe(true);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
