@@ -2,14 +2,14 @@
 # Installs the system packages asr-api-service needs, from Debian/Ubuntu's own archive (no other downloads).
 #   scripts/setup-system.sh          run time: ffmpeg, the PocketSphinx engine and its English model
 #   scripts/setup-system.sh --test   also what the test suite uses: speech synthesis voices, sox, recorded test speech,
-#                                    redis-server (the jobs queue on Redis), nginx (its site config is tested)
+#                                    redis-server (the jobs queue on Redis), nginx and prometheus (their configs are tested)
 # The README, .ci/run and the Dockerfile all call this script, so their package lists cannot drift apart.
 set -euo pipefail
 
 # g++, make and python3 build better-sqlite3 (the embedded job store) during `npm ci`: its prebuilt binaries would
 # come from GitHub, which an offline machine cannot reach.
 RUNTIME_PACKAGES=(ffmpeg libpocketsphinx3 pocketsphinx-en-us ca-certificates g++ make python3)
-TEST_PACKAGES=(flite festival festvox-us-slt-hts sox espeak-ng pocketsphinx-testdata redis-server nginx)
+TEST_PACKAGES=(flite festival festvox-us-slt-hts sox espeak-ng pocketsphinx-testdata redis-server nginx prometheus)
 
 usage() {
   echo "usage: $0 [--test]" >&2

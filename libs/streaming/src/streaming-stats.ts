@@ -14,6 +14,7 @@ const SESSIONS = 'asr_stream_sessions_total';
 const AUDIO = 'asr_stream_audio_seconds_total';
 const FINAL_LATENCY = 'asr_stream_final_latency_seconds';
 const PARTIALS = 'asr_stream_partials_total';
+const MAX_SESSIONS = 'asr_stream_max_sessions';
 
 export const streamingMetricProviders = [
   makeGaugeProvider({ name: ACTIVE, help: 'Streaming sessions open now.' }),
@@ -29,6 +30,12 @@ export const streamingMetricProviders = [
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   }),
   makeCounterProvider({ name: PARTIALS, help: 'Partial transcripts sent.' }),
+  // The same setting in every worker: not summed.
+  makeGaugeProvider({
+    name: MAX_SESSIONS,
+    help: 'STREAMING_MAX_CLIENTS: streams the server admits.',
+    aggregator: 'max',
+  }),
 ];
 
 /** A session as the stats endpoint shows it: no audio, no text. */
@@ -65,7 +72,13 @@ export class StreamingStats {
     @InjectMetric(AUDIO) private readonly audioCounter: Counter<string>,
     @InjectMetric(FINAL_LATENCY) private readonly finalLatency: Histogram<string>,
     @InjectMetric(PARTIALS) private readonly partialsCounter: Counter<string>,
+    @InjectMetric(MAX_SESSIONS) private readonly maxSessionsGauge: Gauge<string>,
   ) {}
+
+  /** STREAMING_MAX_CLIENTS, exported so alerts can compare the open sessions with it. */
+  capacity(maxSessions: number): void {
+    this.maxSessionsGauge.set(maxSessions);
+  }
 
   get active(): number {
     return this.live.size;

@@ -40,6 +40,7 @@ export class StreamingService implements BeforeApplicationShutdown {
       maxSegmentS: config.streaming.maxDurationS,
     };
     this.slots = streamSlotsFor(config.streaming.maxClients);
+    stats.capacity(config.streaming.maxClients);
   }
 
   get active(): number {
