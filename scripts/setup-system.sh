@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
 # Installs the system packages asr-api-service needs, from Debian/Ubuntu's own archive (no other downloads).
-#   scripts/setup-system.sh          run time: ffmpeg, the PocketSphinx engine and its English model
-#   scripts/setup-system.sh --test   also what the test suite uses: speech synthesis voices, sox, recorded test speech,
-#                                    redis-server (the jobs queue on Redis), nginx and prometheus (their configs are tested)
+#   scripts/setup-system.sh            what `npm ci` and the service need: ffmpeg, the PocketSphinx engine and its
+#                                      English model, and g++/make/python3 to build better-sqlite3 (the embedded
+#                                      job store) from source, since its prebuilt binaries would come from GitHub
+#   scripts/setup-system.sh --runtime  only what the built service needs to run (the Docker image's last stage)
+#   scripts/setup-system.sh --test     also what the test suite uses: speech synthesis voices, sox, recorded test
+#                                      speech, redis-server (the jobs queue on Redis), nginx and prometheus (their
+#                                      configs are tested), docker-compose and logrotate (their files are checked)
 # The README, .ci/run and the Dockerfile all call this script, so their package lists cannot drift apart.
 set -euo pipefail
 
-# g++, make and python3 build better-sqlite3 (the embedded job store) during `npm ci`: its prebuilt binaries would
-# come from GitHub, which an offline machine cannot reach.
-RUNTIME_PACKAGES=(ffmpeg libpocketsphinx3 pocketsphinx-en-us ca-certificates g++ make python3)
-TEST_PACKAGES=(flite festival festvox-us-slt-hts sox espeak-ng pocketsphinx-testdata redis-server nginx prometheus)
+RUNTIME_PACKAGES=(ffmpeg libpocketsphinx3 pocketsphinx-en-us ca-certificates)
+BUILD_PACKAGES=(g++ make python3)
+TEST_PACKAGES=(flite festival festvox-us-slt-hts sox espeak-ng pocketsphinx-testdata redis-server nginx prometheus
+  docker-compose logrotate)
 
 usage() {
-  echo "usage: $0 [--test]" >&2
+  echo "usage: $0 [--runtime | --test]" >&2
   exit 64
 }
 
 packages=("${RUNTIME_PACKAGES[@]}")
 case "${1:-}" in
-  "") ;;
-  --test) packages+=("${TEST_PACKAGES[@]}") ;;
+  "") packages+=("${BUILD_PACKAGES[@]}") ;;
+  --runtime) ;;
+  --test) packages+=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
   -h | --help) usage ;;
   *) usage ;;
 esac
+# The tests render the Kubernetes manifests with `kubectl kustomize`: Debian's kubernetes-client, unless some
+# kubectl is installed already (another package providing it would conflict).
+if [ "${1:-}" = --test ] && ! command -v kubectl >/dev/null 2>&1; then packages+=(kubernetes-client); fi
 
 if [ "$(id -u)" -eq 0 ]; then
   sudo=()

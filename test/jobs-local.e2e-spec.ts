@@ -21,7 +21,7 @@ function samplesOf(file: string): Float32Array {
   return Float32Array.from(pcm, (v) => v / 32768);
 }
 
-/** Twenty minutes like a meeting: the corpus utterances in turn, 4–9 s of silence between (seeded), to the end. */
+/** Twenty minutes like a meeting: the corpus utterances in turn, 6–12 s of silence between (seeded), to the end. */
 function twentyMinutes(corpus: SpeechSample[]): { audio: Float32Array; spoken: SpeechSample[] } {
   const audio = new Float32Array(1200 * RATE);
   const next = random(20);
@@ -33,7 +33,7 @@ function twentyMinutes(corpus: SpeechSample[]): { audio: Float32Array; spoken: S
     if (at + samples.length > audio.length - RATE) break;
     audio.set(samples, at);
     spoken.push(sample);
-    at += samples.length + Math.round((4 + 5 * next()) * RATE);
+    at += samples.length + Math.round((6 + 6 * next()) * RATE);
   }
   return { audio, spoken };
 }
