@@ -9,12 +9,18 @@ COPY scripts/setup-system.sh scripts/
 RUN scripts/setup-system.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
 # onnxruntime-node's install script would fetch CUDA files from the internet; its CPU binaries are in the package.
-# `npm ci` also builds the service (the package's prepare script) and better-sqlite3 (from source, offline).
+# `npm ci` also builds the service (the package's prepare script) into dist/.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-# Keep only what runs: production dependencies, without other platforms' onnxruntime binaries.
-RUN npm ci --no-audit --no-fund \
-  && npm prune --omit=dev --no-audit --no-fund \
-  && scripts/prune-runtime.sh /app
+RUN npm ci --no-audit --no-fund
+
+# Production dependencies only, installed afresh (test/docker-steps.e2e-spec.ts runs these same commands): no
+# install scripts but better-sqlite3's (built from source, offline), then other platforms' binaries removed.
+FROM build AS deps
+WORKDIR /deps
+RUN cp /app/package.json /app/package-lock.json . && cp -r /app/scripts . \
+  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+  && npm rebuild better-sqlite3 \
+  && scripts/prune-runtime.sh .
 
 FROM node:22-bookworm-slim AS runtime
 WORKDIR /app
@@ -25,7 +31,7 @@ RUN scripts/setup-system.sh --runtime && rm -rf /var/lib/apt/lists/* \
   && mkdir -p /app/data/audio /app/data/tmp /app/data/logs \
   && chown -R 10001:10001 /app/data
 COPY --from=build --chown=0:0 /app/package.json /app/package-lock.json ./
-COPY --from=build --chown=0:0 /app/node_modules ./node_modules
+COPY --from=deps --chown=0:0 /deps/node_modules ./node_modules
 COPY --from=build --chown=0:0 /app/dist ./dist
 COPY --from=build --chown=0:0 /app/.env.example ./
 ENV NODE_ENV=production \
