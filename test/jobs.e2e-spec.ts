@@ -297,6 +297,34 @@ describe('asr-api jobs (the CLI against a running server)', () => {
   });
 });
 
+describe('jobs while Redis is unreachable', () => {
+  it('answer 503 with Retry-After at once, readiness says why, liveness stays 200', async () => {
+    const t = await startTestApp({
+      env: {
+        ASR_PROVIDER: 'openai-compatible',
+        ASR_BASE_URL: 'http://127.0.0.1:9/v1',
+        REDIS_URL: 'redis://127.0.0.1:9',
+      },
+    });
+    try {
+      const wav = join(t.dir, 'speech.wav');
+      writeFileSync(wav, encodeWav(new Float32Array(16_000)));
+      const refused = await submitJob(t.url, wav);
+      expect(refused.status).toBe(503);
+      expect(refused.body.code).toBe('jobs_unavailable');
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(refused.ms).toBeLessThan(2000);
+      expect((await fetch(`${t.url}/api/v1/jobs`)).status).toBe(503);
+      const ready = await fetch(`${t.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(JSON.stringify(await ready.json())).toMatch(/Redis is/);
+      expect((await fetch(`${t.url}/health`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe.each(['sqlite', 'redis'])('job retention (%s store)', (store) => {
   it('deletes a finished job and its files after JOBS_RETENTION_HOURS', async () => {
     const fake = new FakeOpenAi();

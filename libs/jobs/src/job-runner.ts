@@ -109,11 +109,13 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         if (!job) break;
         const controller = new AbortController();
         this.running.set(job.id, controller);
-        const work = this.run(job, controller.signal).finally(() => {
-          this.running.delete(job.id);
-          this.work.delete(work);
-          this.wake();
-        });
+        const work = this.run(job, controller.signal)
+          .catch((error: unknown) => this.logger.error({ err: error, job: job.id }, 'job bookkeeping failed'))
+          .finally(() => {
+            this.running.delete(job.id);
+            this.work.delete(work);
+            this.wake();
+          });
         this.work.add(work);
       }
       this.metrics.counts(await this.store.countByStatus());

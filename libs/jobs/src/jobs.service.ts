@@ -22,6 +22,8 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 
 /** Retry-After for a full queue: long enough for a job or two to finish. */
 const QUEUE_FULL_RETRY_S = 30;
+/** Retry-After while the job store is unreachable. */
+const STORE_DOWN_RETRY_S = 10;
 
 export interface FormattedResult {
   body: string | object;
@@ -41,6 +43,7 @@ export class JobsService {
   ) {}
 
   async submitUpload(upload: SpooledUpload, fields: JobUploadFields): Promise<JobView> {
+    await this.available();
     const id = randomUUID();
     const options = await this.prepare(fields);
     await this.files.adoptUpload(id, upload.path);
@@ -56,17 +59,20 @@ export class JobsService {
       );
     }
     await this.policy.check(url, 'url');
+    await this.available();
     const options = await this.prepare(fields);
     return this.enqueue(randomUUID(), options, { url }, fields.webhook_url);
   }
 
   async get(id: string): Promise<Job> {
+    await this.available();
     const job = await this.store.get(id);
     if (!job) throw new ApiError(404, 'job_not_found', `no job ${id} (finished jobs are kept JOBS_RETENTION_HOURS)`);
     return job;
   }
 
   async list(offset: number, limit: number, status?: JobStatus): Promise<{ jobs: JobView[]; total: number }> {
+    await this.available();
     const page = await this.store.list(offset, limit, status);
     return { jobs: page.jobs.map(jobView), total: page.total };
   }
@@ -111,6 +117,7 @@ export class JobsService {
   }
 
   async cancel(id: string): Promise<JobView> {
+    await this.available();
     const before = await this.store.cancel(id);
     if (before === undefined) await this.get(id);
     if (before && FINAL_STATUSES.has(before)) {
@@ -122,6 +129,20 @@ export class JobsService {
     }
     this.runner.abortLocal(id);
     return jobView(await this.get(id));
+  }
+
+  /** A store that does not answer (Redis down, storage broken) is a 503 at once, not a request left hanging. */
+  private async available(): Promise<void> {
+    try {
+      await this.store.ping();
+    } catch (error) {
+      throw new ApiError(
+        503,
+        'jobs_unavailable',
+        `the job store does not answer (${error instanceof Error ? error.message : String(error)}); try again later`,
+        { 'retry-after': String(STORE_DOWN_RETRY_S) },
+      );
+    }
   }
 
   /** Validates what every submission shares; refuses a webhook the server could not sign or may not call. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Job as BullJob, Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import type { FinishedChunk, Job, JobError, JobResult, JobStatus, WebhookAttempt } from './job';
@@ -6,6 +7,8 @@ import { type JobRow, toJob } from './job-row';
 import { type JobPage, JobStore, type Lease, type NewJob } from './job-store';
 
 const PREFIX = 'asr:jobs';
+/** How long closing waits for BullMQ's own connections before they are dropped. */
+const CLOSE_WAIT_MS = 2000;
 const QUEUE = 'transcription-jobs';
 
 /** Fields of a job's hash that make up the Job (the result is kept apart: it can be large). */
@@ -146,8 +149,19 @@ export class RedisJobStore extends JobStore {
       // A job whose runner died is put back, however often that happens; only the job decides its outcome.
       maxStalledCount: 1_000_000,
     });
-    void this.worker.startStalledCheckTimer();
+    // Connection trouble is retried by ioredis and shows in readiness (ping); an 'error' event without a
+    // listener would end the process instead.
+    const remember = (error: Error): void => {
+      this.lastError = error.message;
+    };
+    this.redis.on('error', remember);
+    this.queue.on('error', remember);
+    this.worker.on('error', remember);
+    this.worker.startStalledCheckTimer().catch((error: unknown) => (this.lastError = String(error)));
   }
+
+  /** The latest connection error, for readiness. */
+  private lastError: string | undefined;
 
   async create(job: NewJob, maxQueued: number): Promise<boolean> {
     const fields: (string | number)[] = [
@@ -344,13 +358,18 @@ export class RedisJobStore extends JobStore {
   }
 
   async ping(): Promise<void> {
+    if (this.redis.status !== 'ready') {
+      throw new Error(`Redis is ${this.redis.status}${this.lastError ? ` (${this.lastError})` : ''}`);
+    }
     await this.redis.ping();
   }
 
+  /** Closes politely when Redis answers; when it does not, drops the connections instead of waiting for it. */
   async close(): Promise<void> {
-    await this.worker.close(true);
-    await this.queue.close();
-    await this.redis.quit();
+    const closing = Promise.allSettled([this.worker.close(true), this.queue.close()]);
+    await Promise.race([closing, sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
+    else this.redis.disconnect();
   }
 
   /** Lets go of the BullMQ job this process holds for `id` (its record already says how it ended). */
