@@ -1,23 +1,36 @@
 #!/usr/bin/env bash
-# Runs Jest in two lanes at once: the suites that mostly wait (a 65 s request through nginx, providers with fixed
-# delays, npm and a compiler in the Dockerfile's steps) beside the rest, which runs in band because its speech and
-# timing tests want the CPU. Exit status: non-zero when either lane fails. Extra arguments go to both lanes.
+# Runs the checks and the test suites in two lanes at once, to keep `npm test` (and .ci/run) well inside its time:
+#   main lane:  the suites whose speech and timing tests want the CPU, in band;
+#   other lane: ESLint, Prettier and tsc, then the suites that mostly wait (a 65 s request through nginx, fake
+#               providers with fixed delays, npm and a compiler in the Dockerfile's steps, child processes).
+# Exit status non-zero when anything in either lane fails. Extra arguments go to both Jest runs.
 set -uo pipefail
 
-WAITING=(
+OTHER=(
   test/nginx.e2e-spec.ts
   test/jobs-shared.e2e-spec.ts
   test/jobs-resume.e2e-spec.ts
   test/docker-steps.e2e-spec.ts
+  test/jobs.e2e-spec.ts
+  test/cli.e2e-spec.ts
+  test/openai-sdk.e2e-spec.ts
+  test/remote-providers.e2e-spec.ts
+  test/deployment-files.e2e-spec.ts
+  test/monitoring.e2e-spec.ts
+  test/workers.e2e-spec.ts
 )
 
-npx jest --runInBand --runTestsByPath "${WAITING[@]}" "$@" > >(sed -u 's/^/[waiting lane] /') 2>&1 &
-waiting=$!
+(
+  npm run --silent lint && npm run --silent format:check && npm run --silent typecheck &&
+    npx jest --runInBand --runTestsByPath "${OTHER[@]}" "$@"
+) > >(sed -u 's/^/[other lane] /') 2>&1 &
+other=$!
+
 ignore=()
-for path in "${WAITING[@]}"; do ignore+=("--testPathIgnorePatterns=$path"); done
+for path in "${OTHER[@]}"; do ignore+=("--testPathIgnorePatterns=$path"); done
 npx jest --runInBand "${ignore[@]}" "$@"
 main=$?
-wait "$waiting"
+wait "$other"
 side=$?
-echo "test lanes: main exited $main, waiting lane exited $side"
+echo "test lanes: main exited $main, other lane (checks included) exited $side"
 [ "$main" -eq 0 ] && [ "$side" -eq 0 ]
