@@ -51,7 +51,7 @@ class WorkerRequests {
  * for STREAMING_MAX_CLIENTS, the summed metrics), and on SIGTERM has every worker drain, then exits.
  */
 export function runPrimary(config: AppConfig): void {
-  const logger = createRootLogger(config).child({ role: 'primary', pid: process.pid });
+  const logger = createRootLogger(config).child({ role: 'primary' });
   const broker = new StreamSlotBroker(config.streaming.maxClients);
   const requests = new WorkerRequests();
   /** Workers listening (and answering IPC): a booting one is not asked for metrics. */
