@@ -1,26 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeWav } from '@asr/audio';
 import type { JobView } from '@asr/jobs';
 import { getJob, submitJob, waitForJob } from './support/jobs';
-import { RATE, random } from './support/mixes';
+import { RATE, random, wavFloat32 } from './support/mixes';
 import { rawEngineTranscripts } from './support/raw-engine';
 import { type SpeechSample, synthesiseCorpus } from './support/speech';
 import { startTestApp, type TestApp } from './support/test-app';
 import { corpusWer } from './support/wer';
 
 jest.setTimeout(600_000);
-
-function samplesOf(file: string): Float32Array {
-  const bytes = readFileSync(file);
-  const at = bytes.indexOf('data') + 8;
-  const pcm = new Int16Array(
-    bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + bytes.length - ((bytes.length - at) % 2)),
-  );
-  return Float32Array.from(pcm, (v) => v / 32768);
-}
 
 /** Twenty minutes like a meeting: the corpus utterances in turn, 6–12 s of silence between (seeded), to the end. */
 function twentyMinutes(corpus: SpeechSample[]): { audio: Float32Array; spoken: SpeechSample[]; lastEndS: number } {
@@ -31,7 +22,7 @@ function twentyMinutes(corpus: SpeechSample[]): { audio: Float32Array; spoken: S
   let lastEndS = 0;
   for (let i = 0; ; i += 1) {
     const sample = corpus[i % corpus.length]!;
-    const samples = samplesOf(sample.file);
+    const samples = wavFloat32(sample.file);
     if (at + samples.length > audio.length - RATE) break;
     audio.set(samples, at);
     spoken.push(sample);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { FakeOpenAi } from './support/fake-openai';
+import { wavInt16 } from './support/mixes';
 import { freePort, REPO_ROOT } from './support/processes';
 import { LIBRIVOX_DIR } from './support/speech';
 import { type StreamMessage } from './support/stream-client';
@@ -111,8 +112,7 @@ describe('real nginx with deploy/nginx/asr-api.conf in front of the service', ()
     const messages: StreamMessage[] = [];
     socket.on('message', (data) => messages.push(JSON.parse((data as Buffer).toString()) as StreamMessage));
     await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-    const wav = readFileSync(SAMPLE);
-    const pcm = wav.subarray(wav.indexOf('data') + 8);
+    const pcm = Buffer.from(wavInt16(SAMPLE).buffer);
     for (let at = 0; at < pcm.length; at += 3200) {
       socket.send(pcm.subarray(at, at + 3200));
       await new Promise((resolve) => setTimeout(resolve, 25));

@@ -7,6 +7,7 @@ import { rawEngineTranscripts } from './support/raw-engine';
 import { librivoxSamples, type SpeechSample, synthesiseCorpus } from './support/speech';
 import { connect, finalsOf, sendAudio, streamOnce, type StreamRun, streamUrl } from './support/stream-client';
 import { startTestApp, type TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
 import { corpusWer } from './support/wer';
 import { AsrProvider } from '@asr/asr';
 import { encodeWav, int16ToFloat32, Resampler } from '@asr/audio';
@@ -211,11 +212,3 @@ describe('streaming with the embedded engine: live partials', () => {
     expect(stats.totals.close_reasons.client_disconnected).toBeGreaterThanOrEqual(3);
   });
 });
-
-async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -6,6 +6,7 @@ import { FakeOpenAi } from './support/fake-openai';
 import { sequence, speak } from './support/mixes';
 import { startServerProcess, type ServerProcess } from './support/processes';
 import { connect, sendAudio, streamUrl, toPcm16 } from './support/stream-client';
+import { waitFor } from './support/wait';
 
 jest.setTimeout(120_000);
 
@@ -24,14 +25,6 @@ function workersOf(primary: number): number[] {
 async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('API_WORKERS=2', () => {
@@ -54,7 +47,11 @@ describe('API_WORKERS=2', () => {
       dir,
       30_000,
     );
-    await until(async () => (await metric(server.url, 'asr_workers')) === 2, 'two workers');
+    await waitFor(async () => (await metric(server.url, 'asr_workers')) === 2, {
+      what: 'two workers',
+      timeoutMs: 30_000,
+      everyMs: 100,
+    });
   });
   afterAll(async () => {
     server.child.kill('SIGKILL');
@@ -67,7 +64,11 @@ describe('API_WORKERS=2', () => {
     const url = streamUrl(server.url, 'interim_results=false');
     const streams: Awaited<ReturnType<typeof connect>>[] = [];
     for (let i = 0; i < 4; i += 1) streams.push(await connect(url));
-    await until(() => streams.every((s) => s.messages.some((m) => m.type === 'session.started')), 'sessions');
+    await waitFor(() => streams.every((s) => s.messages.some((m) => m.type === 'session.started')), {
+      what: 'sessions',
+      timeoutMs: 30_000,
+      everyMs: 100,
+    });
 
     // The fifth is over the cap for the whole server, whichever worker it reaches.
     const fifth = await connect(url);
@@ -90,7 +91,11 @@ describe('API_WORKERS=2', () => {
     // Kill one worker: only its sessions end; the others keep transcribing, and a new worker takes its place.
     const victim = before[0]!;
     process.kill(victim, 'SIGKILL');
-    await until(() => streams.some((s) => s.socket.readyState === s.socket.CLOSED), 'the killed sessions');
+    await waitFor(() => streams.some((s) => s.socket.readyState === s.socket.CLOSED), {
+      what: 'the killed sessions',
+      timeoutMs: 30_000,
+      everyMs: 100,
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const survivors = streams.filter((s) => s.socket.readyState === s.socket.OPEN);
     const lost = streams.length - survivors.length;
@@ -106,16 +111,20 @@ describe('API_WORKERS=2', () => {
       expect(end.closeCode).toBe(1000);
       expect(end.messages.filter((m) => m.type === 'transcript.final').length).toBeGreaterThan(0);
     }
-    await until(
+    await waitFor(
       async () => workersOf(server.child.pid!).length === 2 && (await metric(server.url, 'asr_workers')) === 2,
-      'a replacement worker',
+      { what: 'a replacement worker', timeoutMs: 30_000, everyMs: 100 },
     );
     const after = workersOf(server.child.pid!);
     expect(after).not.toContain(victim);
     // The dead worker's slots were given back: four new streams fit again.
     const again: Awaited<ReturnType<typeof connect>>[] = [];
     for (let i = 0; i < 4; i += 1) again.push(await connect(url));
-    await until(() => again.every((s) => s.messages.some((m) => m.type === 'session.started')), 'new sessions');
+    await waitFor(() => again.every((s) => s.messages.some((m) => m.type === 'session.started')), {
+      what: 'new sessions',
+      timeoutMs: 30_000,
+      everyMs: 100,
+    });
     for (const s of again) s.socket.send(JSON.stringify({ type: 'close' }));
     await Promise.all(again.map((s) => s.run));
     console.log(`API_WORKERS=2: ${lost} of 4 sessions ended with the killed worker, ${survivors.length} went on`);

@@ -22,6 +22,20 @@ export function random(seed: number): () => number {
   };
 }
 
+/** The 16-bit samples of a canonical 44-byte-header WAV file (every test file is one: sox and encodeWav write them). */
+export function wavInt16(file: string): Int16Array {
+  const bytes = readFileSync(file);
+  const at = bytes.indexOf('data') + 8;
+  return new Int16Array(
+    bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + bytes.length - ((bytes.length - at) % 2)),
+  );
+}
+
+/** A canonical WAV file's samples as floats in −1…1. */
+export function wavFloat32(file: string): Float32Array {
+  return Float32Array.from(wavInt16(file), (v) => v / 32768);
+}
+
 /** Utterances spoken by flite, as 16 kHz float samples. */
 export function speak(sentences: string[]): Float32Array[] {
   const dir = mkdtempSync(join(tmpdir(), 'asr-mix-'));
@@ -30,12 +44,7 @@ export function speak(sentences: string[]): Float32Array[] {
     const wav = join(dir, `${i}.wav`);
     execFileSync('flite', ['-voice', 'slt', '-t', text, '-o', raw]);
     execFileSync('sox', [raw, '-r', String(RATE), '-c', '1', '-b', '16', wav]);
-    const bytes = readFileSync(wav);
-    const at = bytes.indexOf('data') + 8;
-    const pcm = new Int16Array(
-      bytes.buffer.slice(bytes.byteOffset + at, bytes.byteOffset + bytes.length - ((bytes.length - at) % 2)),
-    );
-    return Float32Array.from(pcm, (v) => v / 32768);
+    return wavFloat32(wav);
   });
 }
 

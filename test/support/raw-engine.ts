@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPocketSphinx } from '@asr/asr';
 import { loadConfigOrThrow } from '@asr/config';
+import { wavInt16 } from './mixes';
 
 /**
  * Raw transcripts are cached on disk by the audio's hash and the model files: the engine is deterministic, and
@@ -43,11 +44,7 @@ export async function rawEngineTranscripts(files: string[]): Promise<string[]> {
         out.push(cached[i]);
         continue;
       }
-      const bytes = readFileSync(file);
-      const dataAt = bytes.indexOf('data') + 8;
-      const pcm = new Int16Array(
-        bytes.buffer.slice(bytes.byteOffset + dataAt, bytes.byteOffset + bytes.length - ((bytes.length - dataAt) % 2)),
-      );
+      const pcm = wavInt16(file);
       library.startStream(decoder);
       library.startUtterance(decoder);
       await library.processRaw(decoder, pcm, true);

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './processes';
+import { waitFor } from './wait';
 
 export interface RedisServer {
   url: string;
@@ -20,19 +21,15 @@ export async function startRedis(): Promise<RedisServer> {
     { stdio: 'ignore' },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
+  const accepts = (): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => {
         socket.end();
         resolve(true);
       });
       socket.once('error', () => resolve(false));
     });
-    if (up) break;
-    if (Date.now() > deadline) throw new Error('redis-server did not start (is the redis-server package installed?)');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor(accepts, { what: 'redis-server (is the redis-server package installed?)', everyMs: 50 });
   return {
     url: `redis://127.0.0.1:${port}`,
     stop: async () => {

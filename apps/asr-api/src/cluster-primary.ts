@@ -3,10 +3,12 @@ import { AggregatorRegistry } from 'prom-client';
 import type { AppConfig } from '@asr/config';
 import {
   createRootLogger,
+  IpcCalls,
   type IpcNotice,
   type IpcReply,
   type IpcRequest,
   METRICS_TOPICS,
+  replyTo,
   WORKER_READY,
 } from '@asr/observability';
 import { STREAM_SLOT_TOPICS, StreamSlotBroker } from '@asr/streaming';
@@ -17,34 +19,6 @@ const MAX_RESTART_DELAY_MS = 30_000;
 /** How long a worker gets to send its metrics before a scrape goes on without them. */
 const METRICS_TIMEOUT_MS = 2000;
 
-/** Requests from the primary to its workers, answered through the same IPC channel. */
-class WorkerRequests {
-  private nextId = 0;
-  private readonly pending = new Map<number, (reply: IpcReply) => void>();
-
-  ask<T>(worker: Worker, topic: string, timeoutMs: number): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`worker ${worker.process.pid} did not answer "${topic}"`));
-      }, timeoutMs);
-      this.pending.set(id, (reply) => {
-        clearTimeout(timer);
-        if (reply.ok) resolve(reply.value as T);
-        else reject(new Error(reply.error));
-      });
-      const request: IpcRequest = { kind: 'asr:request', id, topic };
-      worker.send(request);
-    });
-  }
-
-  settle(reply: IpcReply): void {
-    this.pending.get(reply.id)?.(reply);
-    this.pending.delete(reply.id);
-  }
-}
-
 /**
  * `API_WORKERS` > 1: this process only supervises. It forks the workers (each a whole server on the shared port;
  * the kernel hands connections out in turn), replaces any that die, keeps the state they share (stream admission
@@ -53,7 +27,7 @@ class WorkerRequests {
 export function runPrimary(config: AppConfig): void {
   const logger = createRootLogger(config).child({ role: 'primary' });
   const broker = new StreamSlotBroker(config.streaming.maxClients);
-  const requests = new WorkerRequests();
+  const requests = new IpcCalls();
   /** Workers listening (and answering IPC): a booting one is not asked for metrics. */
   const ready = new Set<Worker>();
   // Workers see the options the command line gave (they read the environment again).
@@ -68,25 +42,22 @@ export function runPrimary(config: AppConfig): void {
   };
 
   const answer = async (worker: Worker, request: IpcRequest): Promise<void> => {
-    let reply: IpcReply;
-    try {
-      const value =
-        request.topic === METRICS_TOPICS.cluster
-          ? await clusterMetrics()
-          : request.topic === STREAM_SLOT_TOPICS.acquire
-            ? broker.acquire(worker.id)
-            : undefined;
-      reply = { kind: 'asr:reply', id: request.id, ok: true, value };
-    } catch (error) {
-      reply = { kind: 'asr:reply', id: request.id, ok: false, error: String(error) };
-    }
+    const reply = await replyTo(request, ({ topic }) =>
+      topic === METRICS_TOPICS.cluster
+        ? clusterMetrics()
+        : topic === STREAM_SLOT_TOPICS.acquire
+          ? broker.acquire(worker.id)
+          : undefined,
+    );
     if (worker.isConnected()) worker.send(reply);
   };
 
   /** Every ready worker's metrics summed (prom-client's cluster aggregation), and how many workers serve. */
   const clusterMetrics = async (): Promise<string> => {
     const answers = await Promise.allSettled(
-      [...ready].map((worker) => requests.ask<object[]>(worker, METRICS_TOPICS.worker, METRICS_TIMEOUT_MS)),
+      [...ready].map((worker) =>
+        requests.ask<object[]>((request) => worker.send(request), METRICS_TOPICS.worker, undefined, METRICS_TIMEOUT_MS),
+      ),
     );
     const perWorker = answers.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
     const summed = await AggregatorRegistry.aggregate(perWorker).metrics();

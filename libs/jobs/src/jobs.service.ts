@@ -66,9 +66,7 @@ export class JobsService {
 
   async get(id: string): Promise<Job> {
     await this.available();
-    const job = await this.store.get(id);
-    if (!job) throw new ApiError(404, 'job_not_found', `no job ${id} (finished jobs are kept JOBS_RETENTION_HOURS)`);
-    return job;
+    return this.find(id);
   }
 
   async list(offset: number, limit: number, status?: JobStatus): Promise<{ jobs: JobView[]; total: number }> {
@@ -119,7 +117,7 @@ export class JobsService {
   async cancel(id: string): Promise<JobView> {
     await this.available();
     const before = await this.store.cancel(id);
-    if (before === undefined) await this.get(id);
+    if (before === undefined) await this.find(id);
     if (before && FINAL_STATUSES.has(before)) {
       throw new ApiError(
         409,
@@ -128,7 +126,14 @@ export class JobsService {
       );
     }
     this.runner.abortLocal(id);
-    return jobView(await this.get(id));
+    return jobView(await this.find(id));
+  }
+
+  /** The job, or 404; the store already answered in this request. */
+  private async find(id: string): Promise<Job> {
+    const job = await this.store.get(id);
+    if (!job) throw new ApiError(404, 'job_not_found', `no job ${id} (finished jobs are kept JOBS_RETENTION_HOURS)`);
+    return job;
   }
 
   /** A store that does not answer (Redis down, storage broken) is a 503 at once, not a request left hanging. */

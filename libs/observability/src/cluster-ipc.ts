@@ -30,8 +30,47 @@ export function inClusterWorker(): boolean {
   return cluster.isWorker && typeof process.send === 'function';
 }
 
-let nextId = 0;
-const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+/**
+ * Requests in flight over one IPC channel and their replies, matched by id; each side (a worker asking the
+ * primary, the primary asking its workers) keeps one. A request not answered within its time is rejected: a
+ * process that is gone never answers.
+ */
+export class IpcCalls {
+  private nextId = 0;
+  private readonly pending = new Map<number, (reply: IpcReply) => void>();
+
+  ask<T>(send: (request: IpcRequest) => void, topic: string, payload: unknown, timeoutMs: number): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`no answer to "${topic}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, (reply) => {
+        clearTimeout(timer);
+        if (reply.ok) resolve(reply.value as T);
+        else reject(new Error(reply.error ?? `"${topic}" failed`));
+      });
+      send({ kind: 'asr:request', id, topic, payload });
+    });
+  }
+
+  settle(reply: IpcReply): void {
+    this.pending.get(reply.id)?.(reply);
+    this.pending.delete(reply.id);
+  }
+}
+
+/** The reply to `request`: what `handle` returns, or its failure. */
+export async function replyTo(request: IpcRequest, handle: (request: IpcRequest) => unknown): Promise<IpcReply> {
+  try {
+    return { kind: 'asr:reply', id: request.id, ok: true, value: await handle(request) };
+  } catch (error) {
+    return { kind: 'asr:reply', id: request.id, ok: false, error: String(error) };
+  }
+}
+
+const calls = new IpcCalls();
 const handlers = new Map<string, (payload: unknown) => unknown>();
 let listening = false;
 
@@ -39,28 +78,17 @@ function listen(): void {
   if (listening) return;
   listening = true;
   process.on('message', (message: Partial<IpcReply | IpcRequest>) => {
-    if (message?.kind === 'asr:request' && message.id !== undefined) {
-      void answer(message as IpcRequest);
-      return;
-    }
-    if (message?.kind !== 'asr:reply' || message.id === undefined) return;
-    const waiter = pending.get(message.id);
-    if (!waiter) return;
-    pending.delete(message.id);
-    if (message.ok) waiter.resolve(message.value);
-    else waiter.reject(new Error(message.error ?? 'the primary process failed the request'));
+    if (message?.kind === 'asr:request') void answer(message as IpcRequest);
+    else if (message?.kind === 'asr:reply') calls.settle(message as IpcReply);
   });
 }
 
 async function answer(request: IpcRequest): Promise<void> {
-  const handler = handlers.get(request.topic);
-  let reply: IpcReply;
-  try {
-    if (!handler) throw new Error(`no handler for "${request.topic}"`);
-    reply = { kind: 'asr:reply', id: request.id, ok: true, value: await handler(request.payload) };
-  } catch (error) {
-    reply = { kind: 'asr:reply', id: request.id, ok: false, error: String(error) };
-  }
+  const reply = await replyTo(request, ({ topic, payload }) => {
+    const handler = handlers.get(topic);
+    if (!handler) throw new Error(`no handler for "${topic}"`);
+    return handler(payload);
+  });
   process.send?.(reply);
 }
 
@@ -70,28 +98,10 @@ export function answerPrimary(topic: string, handler: (payload: unknown) => unkn
   handlers.set(topic, handler);
 }
 
-/** Asks the primary and waits for its answer (rejects after `timeoutMs`: a primary that is gone never answers). */
+/** Asks the primary and waits for its answer. */
 export function askPrimary<T>(topic: string, payload?: unknown, timeoutMs = 5000): Promise<T> {
   listen();
-  const id = nextId++;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      pending.delete(id);
-      reject(new Error(`the primary process did not answer "${topic}" within ${timeoutMs} ms`));
-    }, timeoutMs);
-    pending.set(id, {
-      resolve: (value) => {
-        clearTimeout(timer);
-        resolve(value as T);
-      },
-      reject: (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    });
-    const request: IpcRequest = { kind: 'asr:request', id, topic, payload };
-    process.send!(request);
-  });
+  return calls.ask<T>((request) => process.send!(request), topic, payload, timeoutMs);
 }
 
 /** Tells the primary something that needs no answer. */

@@ -19,9 +19,11 @@ export {
   answerPrimary,
   askPrimary,
   inClusterWorker,
+  IpcCalls,
   type IpcNotice,
   type IpcReply,
   type IpcRequest,
+  replyTo,
   tellPrimary,
   WORKER_READY,
 } from './cluster-ipc';
