@@ -10,6 +10,7 @@ import { runCli } from './support/processes';
 import { type RedisServer, startRedis } from './support/redis';
 import { sequence, speak } from './support/mixes';
 import { startTestApp, type TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
 
 jest.setTimeout(120_000);
 
@@ -345,11 +346,13 @@ describe.each(['sqlite', 'redis'])('job retention (%s store)', (store) => {
       await waitForJob(t.url, id, finished);
       const directory = join(t.config.storage.audioPath, 'jobs', id);
       expect(existsSync(directory)).toBe(true);
-      const deadline = Date.now() + 15_000;
-      while ((await fetch(`${t.url}/api/v1/jobs/${id}`)).status !== 404) {
-        if (Date.now() > deadline) throw new Error('the job was not removed');
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      // The sweep deletes the record, then the files: the 404 can come a moment before the directory is gone.
+      await waitFor(async () => (await fetch(`${t.url}/api/v1/jobs/${id}`)).status === 404 && !existsSync(directory), {
+        what: 'the job and its files to be removed',
+        timeoutMs: 15_000,
+        everyMs: 200,
+      });
+      expect((await fetch(`${t.url}/api/v1/jobs/${id}`)).status).toBe(404);
       expect(existsSync(directory)).toBe(false);
     } finally {
       await t.close();
