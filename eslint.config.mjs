@@ -50,6 +50,13 @@ export default tseslint.config(
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-restricted-properties': 'off' },
   },
   {
+    // The browser demo: plain ES modules served as they are, type-checked by libs/demo/public/tsconfig.json.
+    files: ['libs/demo/public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+    // TypeScript checks names (the worklet's globals are declared in worklet-globals.d.ts); ESLint cannot see them.
+    rules: { 'no-undef': 'off' },
+  },
+  {
     files: ['libs/config/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -14,12 +14,13 @@ const swc = [
 const moduleNameMapper = {
   // Lazy imports name the built file (./x.js); in tests the source is ./x.ts.
   '^(\\.{1,2}/.*)\\.js$': '$1',
-  '^@asr/(config|observability|audio|vad|asr|transcription|jobs|streaming|health)$': '<rootDir>/libs/$1/src',
+  '^@asr/(config|observability|audio|vad|asr|transcription|jobs|streaming|health|demo)$': '<rootDir>/libs/$1/src',
 };
 const common = {
   rootDir: __dirname,
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: [],
+  // axe-core is a UMD script that needs its top-level `this`; it and playwright-core are CommonJS already.
+  transformIgnorePatterns: ['/node_modules/(axe-core|playwright-core)/'],
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testEnvironment: '<rootDir>/test/jest-environment.cjs',

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AsrProviderModule } from '@asr/asr';
 import { AudioModule } from '@asr/audio';
 import { type AppConfig, ConfigModule } from '@asr/config';
+import { DemoModule } from '@asr/demo';
 import { HealthModule } from '@asr/health';
 import { JobsModule } from '@asr/jobs';
 import { AllExceptionsFilter, ObservabilityModule } from '@asr/observability';
@@ -29,7 +30,7 @@ export class AppModule {
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [...pipelineModules(config), StreamingModule, JobsModule, HealthModule],
+      imports: [...pipelineModules(config), StreamingModule, JobsModule, HealthModule, DemoModule],
       providers: [
         { provide: APP_FILTER, useExisting: AllExceptionsFilter },
         {

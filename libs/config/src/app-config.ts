@@ -23,6 +23,7 @@ export abstract class AppConfig {
     debug: boolean;
     reload: boolean;
     docsEnabled: boolean;
+    demoEnabled: boolean;
     shutdownGraceS: number;
     shutdownDrainS: number;
   };
@@ -111,6 +112,7 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       debug: env.API_DEBUG,
       reload: env.API_RELOAD,
       docsEnabled: env.ENABLE_DOCS,
+      demoEnabled: env.ENABLE_DEMO,
       shutdownGraceS: env.SHUTDOWN_GRACE_S,
       shutdownDrainS: env.SHUTDOWN_DRAIN_S,
     },

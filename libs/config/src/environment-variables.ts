@@ -75,6 +75,13 @@ export class EnvironmentVariables {
   @IsBoolean()
   ENABLE_DOCS: boolean = true;
 
+  @EnvVar({
+    group: 'api',
+    description: 'Serve the browser demo (live microphone and file transcription) at /; the API is unaffected.',
+  })
+  @IsBoolean()
+  ENABLE_DEMO: boolean = true;
+
   @EnvVar({ group: 'api', description: 'Seconds in-flight requests get to finish after SIGTERM/SIGINT.' })
   @IsNumber()
   @Min(0)
