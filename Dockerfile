@@ -4,7 +4,7 @@
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
-# System packages from the same script the README and CI use (runtime set plus the compilers better-sqlite3 needs).
+# System packages from the same script the README and CI use (no compilers: every native addon ships prebuilt).
 COPY scripts/setup-system.sh scripts/
 RUN scripts/setup-system.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
@@ -14,12 +14,11 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --no-audit --no-fund
 
 # Production dependencies only, installed afresh (test/docker-steps.e2e-spec.ts runs these same commands): no
-# install scripts but better-sqlite3's (built from source, offline), then other platforms' binaries removed.
+# install scripts (nothing needs one), then other platforms' binaries removed.
 FROM build AS deps
 WORKDIR /deps
 RUN cp /app/package.json /app/package-lock.json . && cp -r /app/scripts . \
   && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
-  && npm rebuild better-sqlite3 \
   && scripts/prune-runtime.sh .
 
 FROM node:22-bookworm-slim AS runtime

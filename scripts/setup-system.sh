@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
 # Installs the system packages asr-api-service needs, from Debian/Ubuntu's own archive (no other downloads).
 #   scripts/setup-system.sh            what `npm ci` and the service need: ffmpeg, the PocketSphinx engine and its
-#                                      English model, and g++/make/python3 to build better-sqlite3 (the embedded
-#                                      job store) from source, since its prebuilt binaries would come from GitHub
-#   scripts/setup-system.sh --runtime  only what the built service needs to run (the Docker image's last stage)
+#                                      English model (no compilers: every native addon ships prebuilt on npm)
+#   scripts/setup-system.sh --runtime  the same set, named for the Docker image's last stage
 #   scripts/setup-system.sh --test     also what the test suite uses: speech synthesis voices, sox, recorded test
 #                                      speech, redis-server (the jobs queue on Redis), nginx and prometheus (their
-#                                      configs are tested), docker-compose and logrotate (their files are checked)
+#                                      configs are tested), docker-compose and logrotate (their files are checked),
+#                                      and Chromium (the browser demo's tests drive it)
 # The README, .ci/run and the Dockerfile all call this script, so their package lists cannot drift apart.
 set -euo pipefail
 
 RUNTIME_PACKAGES=(ffmpeg libpocketsphinx3 pocketsphinx-en-us ca-certificates)
-BUILD_PACKAGES=(g++ make python3)
 TEST_PACKAGES=(flite festival festvox-us-slt-hts sox espeak-ng pocketsphinx-testdata redis-server nginx prometheus
-  docker-compose logrotate)
+  docker-compose logrotate chromium)
 
 usage() {
   echo "usage: $0 [--runtime | --test]" >&2
@@ -22,9 +21,8 @@ usage() {
 
 packages=("${RUNTIME_PACKAGES[@]}")
 case "${1:-}" in
-  "") packages+=("${BUILD_PACKAGES[@]}") ;;
-  --runtime) ;;
-  --test) packages+=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  "" | --runtime) ;;
+  --test) packages+=("${TEST_PACKAGES[@]}") ;;
   -h | --help) usage ;;
   *) usage ;;
 esac

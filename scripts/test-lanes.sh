@@ -2,7 +2,8 @@
 # Runs the checks and the test suites in two lanes at once, to keep `npm test` (and .ci/run) well inside its time:
 #   main lane:  the suites whose speech and timing tests want the CPU, in band;
 #   other lane: ESLint, Prettier and tsc, then the suites that mostly wait (a 65 s request through nginx, fake
-#               providers with fixed delays, npm and a compiler in the Dockerfile's steps, child processes).
+#               providers with fixed delays, npm in the Dockerfile's steps, child processes, a browser playing its
+#               microphone in real time) and the word-error-rate suites with no timing in them, which balance the two.
 # Exit status non-zero when anything in either lane fails. Extra arguments go to both Jest runs.
 set -uo pipefail
 
@@ -18,6 +19,9 @@ OTHER=(
   test/deployment-files.e2e-spec.ts
   test/monitoring.e2e-spec.ts
   test/workers.e2e-spec.ts
+  test/demo-browser.e2e-spec.ts
+  test/long-recording.e2e-spec.ts
+  test/wer.e2e-spec.ts
 )
 
 (

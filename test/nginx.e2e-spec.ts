@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { launchChromium } from './support/browser';
 import { FakeOpenAi } from './support/fake-openai';
 import { wavInt16 } from './support/mixes';
 import { freePort, REPO_ROOT } from './support/processes';
@@ -131,5 +132,27 @@ describe('real nginx with deploy/nginx/asr-api.conf in front of the service', ()
     expect(slowAnswer.status).toBe(200);
     expect(JSON.parse(slowAnswer.body)).toMatchObject({ text: 'the slow one' });
     expect(slowS).toBeGreaterThan(60);
+  });
+
+  it('serves the browser demo over https, and the page streams its microphone over wss', async () => {
+    const browser = await launchChromium(SAMPLE);
+    try {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      await context.grantPermissions(['microphone'], { origin: https });
+      const page = await context.newPage();
+      const sockets: string[] = [];
+      page.on('websocket', (socket) => sockets.push(socket.url()));
+      const response = await page.goto(`${https}/`);
+      expect(response?.headers()['content-security-policy']).toContain(`wss://${new URL(https).host}`);
+      await page.getByRole('button', { name: 'Start' }).click();
+      const final = page.locator('#live-transcript li.final .text').first();
+      await final.waitFor({ timeout: 30_000 });
+      await page.getByRole('button', { name: 'Stop' }).click();
+      await page.getByText('Stopped.').waitFor({ timeout: 30_000 });
+      expect(sockets).toEqual([expect.stringMatching(/^wss:\/\/localhost:\d+\/api\/v1\/stream\?/)]);
+      expect(await final.textContent()).toBe('hello from the fake provider');
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'libsql';
 import type { FinishedChunk, Job, JobError, JobResult, JobStatus, WebhookAttempt } from './job';
 import { JOB_STATUSES } from './job';
 import { type JobRow, toJob } from './job-row';
