@@ -46,10 +46,7 @@ describe("the Dockerfile's steps", () => {
       .split('&&')
       .map((c) => c.trim())
       .filter((c) => !c.startsWith('cp '));
-    expect(commands).toEqual([
-      'npm ci --omit=dev --ignore-scripts --no-audit --no-fund',
-      'scripts/prune-runtime.sh .',
-    ]);
+    expect(commands).toEqual(['npm ci --omit=dev --ignore-scripts --no-audit --no-fund', 'scripts/prune-runtime.sh .']);
     for (const command of commands) {
       const [program, ...args] = command.split(' ');
       await run(program === 'npm' ? node22 : program!, program === 'npm' ? [npmCli, ...args] : args, {
