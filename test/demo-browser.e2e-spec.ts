@@ -14,11 +14,17 @@ import { corpusWer } from './support/wer';
 
 jest.setTimeout(240_000);
 
-/** The samples one after another with `gapS` of silence between and around them, as one 16 kHz WAV. */
-function concatenate(samples: SpeechSample[], file: string, gapS: number): { reference: string; seconds: number } {
+/** The samples one after another with `gapS` of silence between them (and `edgeS` before and after), as a WAV. */
+function concatenate(
+  samples: SpeechSample[],
+  file: string,
+  gapS: number,
+  edgeS = gapS,
+): { reference: string; seconds: number } {
   const gap = new Float32Array(Math.round(gapS * RATE));
-  const parts = samples.flatMap((s) => [gap, wavFloat32(s.file)]);
-  parts.push(gap);
+  const edge = new Float32Array(Math.round(edgeS * RATE));
+  const parts = samples.flatMap((s, i) => [i === 0 ? edge : gap, wavFloat32(s.file)]);
+  parts.push(edge);
   const audio = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {
@@ -214,6 +220,83 @@ describe('the browser demo, driven in Debian Chromium', () => {
     for (let i = 1; i < values.length; i++) expect(values[i]).toBeGreaterThanOrEqual(values[i - 1]!);
     expect(wer).toBeLessThanOrEqual(35);
     expect(await seriousViolations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('Live tab: a dropped connection is announced and reconnected; the transcript keeps both sessions, times running on', async () => {
+    // Two sentences 6 s apart: the first session is cut after the first final, the second sentence goes to the next.
+    const sentences = await mapLimit(corpusSentences().slice(7, 9), 2, (text) =>
+      synthesise(text, 'festival-slt-hts', dir, `reconnect-${corpusSentences().indexOf(text)}`),
+    );
+    const audio = concatenate(sentences, join(dir, 'reconnect.wav'), 6, 1.2);
+    const droppingBrowser = await launchChromium(join(dir, 'reconnect.wav'));
+    try {
+      const dropping = await droppingBrowser.newContext();
+      await dropping.grantPermissions(['microphone'], { origin: t.url });
+      const page = await dropping.newPage();
+      let connections = 0;
+      // Between the page and the server: the first connection is dropped (1011) right after its first final.
+      await page.routeWebSocket(/\/api\/v1\/stream/, (socket) => {
+        connections += 1;
+        const server = socket.connectToServer();
+        if (connections > 1) return;
+        server.onMessage((message) => {
+          socket.send(message);
+          if (typeof message === 'string' && message.includes('"transcript.final"')) {
+            void socket.close({ code: 1011, reason: 'network failure (test)' });
+            void server.close();
+          }
+        });
+      });
+      await page.goto(`${t.url}/`);
+      await page.getByRole('button', { name: 'Start' }).click();
+      await page.locator('#live-alert').getByText('Connection lost').waitFor({ timeout: 30_000 });
+      await page.locator('#live-transcript li.final').nth(1).waitFor({ timeout: 40_000 });
+      await page.getByRole('button', { name: 'Stop' }).click();
+      await page.getByText('Stopped.').waitFor({ timeout: 30_000 });
+      const finals = await page.locator('#live-transcript li.final .text').allTextContents();
+      const times = (await page.locator('#live-transcript li.final .time').allTextContents()).map((range) =>
+        range.split('–').map((clock) => {
+          const [m, s] = clock.split(':');
+          return Number(m) * 60 + Number(s);
+        }),
+      );
+      const wer = corpusWer([{ reference: audio.reference, hypothesis: finals.join(' ') }]);
+      console.log(
+        `demo reconnect: ${connections} connections, finals at ${JSON.stringify(times)}, WER ${wer.toFixed(2)}%`,
+      );
+
+      expect(connections).toBe(2);
+      expect(finals).toHaveLength(2);
+      expect(await page.locator('#live-alert').isHidden()).toBe(true);
+      // The second session's clock starts at zero; the page adds the audio sent before, so times run on.
+      expect(times[1]![0]!).toBeGreaterThan(times[0]![1]!);
+      expect(times[1]![0]!).toBeGreaterThan(audio.seconds / 2 - 1);
+      expect(wer).toBeLessThanOrEqual(35);
+    } finally {
+      await droppingBrowser.close();
+    }
+  });
+
+  it('is keyboard operable: arrow keys move between the tabs, Tab moves into the chosen panel', async () => {
+    const page = await context.newPage();
+    await page.goto(`${t.url}/`);
+    const focused = (): Promise<string> => page.evaluate<string>('document.activeElement.id');
+    await page.focus('#tab-live');
+    await page.keyboard.press('ArrowRight');
+    expect(await focused()).toBe('tab-file');
+    expect(await page.getByRole('tab', { name: 'File' }).getAttribute('aria-selected')).toBe('true');
+    expect(await page.locator('#panel-file').isVisible()).toBe(true);
+    expect(await page.locator('#panel-live').isVisible()).toBe(false);
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('file-input');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Home');
+    expect(await focused()).toBe('tab-live');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('live-language');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('live-start');
     await page.close();
   });
 

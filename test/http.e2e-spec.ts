@@ -110,13 +110,45 @@ describe('HTTP surface', () => {
     expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/health', '/health/ready']));
     await expect(validate(document)).resolves.toEqual({ valid: true, errors: [] });
   });
+
+  it('serves the browser demo: the page and its files, a policy that allows only this server, revalidation', async () => {
+    const page = await fetch(`${t.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await page.text();
+    // Every file the page names is served, by a relative URL (the page must work under a proxy's path prefix).
+    const files = [...html.matchAll(/(?:href|src)="([^"#]+)"/g)].map((m) => m[1]!).filter((f) => f !== 'docs');
+    expect(files).toEqual(['demo/demo.css', 'demo/demo.js']);
+    const policy = page.headers.get('content-security-policy')!;
+    expect(policy).toContain("default-src 'self'");
+    expect(policy).toContain(`connect-src 'self' ws://${new URL(t.url).host} wss://${new URL(t.url).host}`);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    for (const file of ['demo.js', 'live.js', 'microphone.js', 'pcm-worklet.js', 'file-tab.js', 'formats.js']) {
+      const response = await fetch(`${t.url}/demo/${file}`);
+      expect([file, response.status, response.headers.get('content-type')]).toEqual([
+        file,
+        200,
+        'text/javascript; charset=utf-8',
+      ]);
+    }
+    const etag = page.headers.get('etag')!;
+    expect((await fetch(`${t.url}/`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    // Only the page's own files: not its type declarations, not paths that climb out of the folder.
+    for (const path of ['/demo/tsconfig.json', '/demo/api-types.d.ts', '/demo/..%2f..%2fsrc%2fdemo.module.ts']) {
+      const response = await fetch(`${t.url}${path}`);
+      expect([path, response.status]).toEqual([path, 404]);
+    }
+    const document = (await (await fetch(`${t.url}/docs-json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(document.paths).filter((p) => p === '/' || p.startsWith('/demo'))).toEqual([]);
+  });
 });
 
-describe('ENABLE_DOCS=false', () => {
-  it('answers /docs and /docs-json with 404', async () => {
-    const t = await startTestApp({ env: { ENABLE_DOCS: 'false' } });
+describe('ENABLE_DOCS=false, ENABLE_DEMO=false', () => {
+  it('answers /docs, /docs-json, the demo page and its files with 404; the API still answers', async () => {
+    const t = await startTestApp({ env: { ENABLE_DOCS: 'false', ENABLE_DEMO: 'false' } });
     try {
-      for (const path of ['/docs', '/docs-json']) {
+      expect((await fetch(`${t.url}/api/v1/providers`)).status).toBe(200);
+      for (const path of ['/docs', '/docs-json', '/', '/demo/demo.js']) {
         const response = await fetch(`${t.url}${path}`);
         expect(response.status).toBe(404);
         expect(await response.json()).toMatchObject({ status: 404, code: 'not_found' });
