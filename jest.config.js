@@ -14,7 +14,7 @@ const swc = [
 const moduleNameMapper = {
   // Lazy imports name the built file (./x.js); in tests the source is ./x.ts.
   '^(\\.{1,2}/.*)\\.js$': '$1',
-  '^@asr/(config|observability|audio|vad|asr|transcription|jobs|streaming|health|demo)$': '<rootDir>/libs/$1/src',
+  '^@asr/(config|observability|audio|vad|asr|transcription|jobs|streaming|health|demo|auth)$': '<rootDir>/libs/$1/src',
 };
 const common = {
   rootDir: __dirname,

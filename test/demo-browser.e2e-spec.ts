@@ -310,3 +310,49 @@ describe('the browser demo, driven in Debian Chromium', () => {
     await denied.close();
   });
 });
+
+describe('the browser demo on a server with API keys', () => {
+  const KEY = `demo-key-${Date.now().toString(36)}`;
+  let t: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { API_KEYS: KEY, SECRET_KEY: 'a-secret-key-of-thirty-two-chars!!' } });
+    browser = await launchChromium(librivoxSamples()[2]!.file);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('asks for the key once, streams with a minted token (never the key in the URL), uploads with the key', async () => {
+    const context = await browser.newContext();
+    await context.grantPermissions(['microphone'], { origin: t.url });
+    const page = await context.newPage();
+    const sockets: string[] = [];
+    page.on('websocket', (socket) => sockets.push(socket.url()));
+    await page.goto(`${t.url}/`);
+    const dialog = page.getByRole('dialog', { name: 'API key' });
+    await dialog.waitFor({ timeout: 10_000 });
+    expect(await seriousViolations(page)).toEqual([]);
+    await dialog.getByLabel('API key').fill(KEY);
+    await dialog.getByRole('button', { name: 'Use this key' }).click();
+    await page.getByText('Engine: local').waitFor({ timeout: 10_000 });
+
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.locator('#live-transcript li.final').first().waitFor({ timeout: 40_000 });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByText('Stopped.').waitFor({ timeout: 30_000 });
+    expect(sockets).toHaveLength(1);
+    expect(new URL(sockets[0]!).searchParams.get('token')).toMatch(/^st1\./);
+    expect(sockets[0]).not.toContain(KEY);
+
+    await page.getByRole('tab', { name: 'File' }).click();
+    await page.getByLabel('Audio or video file').setInputFiles(librivoxSamples()[3]!.file);
+    await page.getByRole('button', { name: 'Transcribe' }).click();
+    await page.locator('#file-download').getByText('Download').waitFor({ timeout: 60_000 });
+    expect(await page.getByRole('dialog', { name: 'API key' }).isVisible()).toBe(false);
+    expect(t.logs.text).not.toContain(KEY);
+    await context.close();
+  });
+});

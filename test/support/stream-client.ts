@@ -43,8 +43,9 @@ export function streamUrl(base: string, query = ''): string {
 /** Opens a stream and collects every message (in `messages` as they come) until the server closes it. */
 export function connect(
   url: string,
+  headers: Record<string, string> = {},
 ): Promise<{ socket: WebSocket; messages: StreamMessage[]; run: Promise<StreamRun> }> {
-  const socket = new WebSocket(url);
+  const socket = new WebSocket(url, { headers });
   const messages: StreamMessage[] = [];
   socket.on('message', (data, isBinary) => {
     if (!isBinary) messages.push(JSON.parse((data as Buffer).toString('utf8')) as StreamMessage);
@@ -100,8 +101,11 @@ export function finalsOf(run: StreamRun): StreamMessage[] {
 }
 
 /** The HTTP answer to a handshake the server refuses (status and body), or an error if it accepts. */
-export function refusedHandshake(url: string): Promise<{ status: number; body: string }> {
-  const socket = new WebSocket(url);
+export function refusedHandshake(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  const socket = new WebSocket(url, { headers });
   return new Promise((resolve, reject) => {
     socket.once('open', () => {
       socket.terminate();
@@ -111,7 +115,11 @@ export function refusedHandshake(url: string): Promise<{ status: number; body: s
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        resolve({
+          status: response.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          headers: response.headers,
+        }),
       );
     });
     socket.once('error', () => undefined);

@@ -62,7 +62,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     .overrideProvider(LOG_DESTINATION)
     .useValue(logStream)
     .compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { bufferLogs: true });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bufferLogs: true });
   await configureApp(app);
   await app.listen(0, '127.0.0.1');
   if (options.waitForEngine ?? true) await waitForEngine(app.get(AsrProvider));

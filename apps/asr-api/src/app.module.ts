@@ -2,6 +2,7 @@ import { type DynamicModule, Module, type ModuleMetadata, ValidationPipe } from 
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AsrProviderModule } from '@asr/asr';
 import { AudioModule } from '@asr/audio';
+import { AuthModule } from '@asr/auth';
 import { type AppConfig, ConfigModule } from '@asr/config';
 import { DemoModule } from '@asr/demo';
 import { HealthModule } from '@asr/health';
@@ -30,7 +31,7 @@ export class AppModule {
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [...pipelineModules(config), StreamingModule, JobsModule, HealthModule, DemoModule],
+      imports: [...pipelineModules(config), AuthModule, StreamingModule, JobsModule, HealthModule, DemoModule],
       providers: [
         { provide: APP_FILTER, useExisting: AllExceptionsFilter },
         {

@@ -2,20 +2,22 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import { trustProxy } from '@asr/auth';
 import { AppConfig } from '@asr/config';
 import { HttpMetrics, REQUEST_ID_HEADER, requestIdFor, ShutdownState } from '@asr/observability';
 import { StreamingService, StreamWsAdapter } from '@asr/streaming';
 import { buildOpenApiDocument } from './openapi';
+import { registerHttpSecurity } from './http-security';
 import { registerUploads } from './uploads';
 import { PACKAGE_VERSION } from './package-info';
 
-export function createHttpAdapter(): FastifyAdapter {
+export function createHttpAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({
     genReqId: requestIdFor,
     // requestIdFor already reads x-request-id, and validates it.
     requestIdHeader: false,
-    // Behind nginx or an ingress, the client address comes from X-Forwarded-For.
-    trustProxy: true,
+    // Behind nginx or an ingress the client address comes from X-Forwarded-For, believed only from TRUST_PROXY peers.
+    trustProxy: trustProxy(config.security.trustProxy),
   });
 }
 
@@ -44,6 +46,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
       verify: (request) => streaming.verifyHandshake(request),
     }),
   );
+  await registerHttpSecurity(app, config);
   await registerUploads(app, config);
 
   if (config.api.docsEnabled) {

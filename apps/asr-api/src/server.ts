@@ -8,7 +8,7 @@ import { exitOnSignals } from './graceful-shutdown';
 
 /** Builds the app from a validated config, listens, and exits cleanly on SIGTERM/SIGINT. */
 export async function startServer(config: AppConfig): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), {
     bufferLogs: true,
   });
   await configureApp(app);

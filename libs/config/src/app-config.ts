@@ -24,6 +24,8 @@ export abstract class AppConfig {
     reload: boolean;
     docsEnabled: boolean;
     demoEnabled: boolean;
+    headersTimeoutS: number;
+    requestTimeoutS: number;
     shutdownGraceS: number;
     shutdownDrainS: number;
   };
@@ -91,7 +93,21 @@ export abstract class AppConfig {
     tempMaxAgeS: number;
     minFreeMb: number;
   };
-  abstract readonly security: { secretKey: string | undefined };
+  abstract readonly security: {
+    secretKey: string | undefined;
+    /** Raw keys from API_KEYS; API_KEYS_FILE is read by the auth module (it holds digests). */
+    apiKeys: string[];
+    apiKeysFile: string | undefined;
+    metricsRequireKey: boolean;
+    docsRequireKey: boolean;
+    streamTokenTtlS: number;
+    rateLimitPerMinute: number;
+    streamsPerKey: number;
+    /** TRUST_PROXY parsed: trust every hop, none, this many, or these addresses/CIDRs/ranges. */
+    trustProxy: boolean | number | string[];
+    /** CORS_ORIGINS: exact origins, or '*'; empty: same-origin only. */
+    corsOrigins: string[];
+  };
 }
 
 const LOG_LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', critical: 'fatal' };
@@ -100,6 +116,21 @@ function logLevel(env: EnvironmentVariables): LogLevel {
   const level = LOG_LEVEL_ALIASES[env.LOG_LEVEL] ?? (env.LOG_LEVEL as LogLevel);
   // API_DEBUG promises debug logs; it never makes logging quieter.
   return env.API_DEBUG && level !== 'trace' ? 'debug' : level;
+}
+
+/** A comma-separated value as its non-empty items. */
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return list(value);
 }
 
 export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
@@ -113,6 +144,8 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       reload: env.API_RELOAD,
       docsEnabled: env.ENABLE_DOCS,
       demoEnabled: env.ENABLE_DEMO,
+      headersTimeoutS: env.HTTP_HEADERS_TIMEOUT_S,
+      requestTimeoutS: env.HTTP_REQUEST_TIMEOUT_S,
       shutdownGraceS: env.SHUTDOWN_GRACE_S,
       shutdownDrainS: env.SHUTDOWN_DRAIN_S,
     },
@@ -189,6 +222,17 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       tempMaxAgeS: env.TEMP_FILE_MAX_AGE_S,
       minFreeMb: env.STORAGE_MIN_FREE_MB,
     },
-    security: { secretKey: env.SECRET_KEY },
+    security: {
+      secretKey: env.SECRET_KEY,
+      apiKeys: list(env.API_KEYS),
+      apiKeysFile: env.API_KEYS_FILE ? path(env.API_KEYS_FILE) : undefined,
+      metricsRequireKey: env.METRICS_REQUIRE_KEY,
+      docsRequireKey: env.DOCS_REQUIRE_KEY,
+      streamTokenTtlS: env.STREAM_TOKEN_TTL_S,
+      rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+      streamsPerKey: env.STREAMS_PER_KEY,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      corsOrigins: list(env.CORS_ORIGINS).map((origin) => origin.replace(/\/+$/, '')),
+    },
   };
 }

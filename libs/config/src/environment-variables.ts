@@ -82,6 +82,22 @@ export class EnvironmentVariables {
   @IsBoolean()
   ENABLE_DEMO: boolean = true;
 
+  @EnvVar({ group: 'api', description: 'Seconds a client has to send its request headers; slower ones are cut off.' })
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  HTTP_HEADERS_TIMEOUT_S: number = 20;
+
+  @EnvVar({
+    group: 'api',
+    description:
+      'Seconds a client has to send a whole request, body included (a large upload on a slow link needs more); then 408.',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  HTTP_REQUEST_TIMEOUT_S: number = 600;
+
   @EnvVar({ group: 'api', description: 'Seconds in-flight requests get to finish after SIGTERM/SIGINT.' })
   @IsNumber()
   @Min(0)
@@ -514,8 +530,84 @@ export class EnvironmentVariables {
   STORAGE_MIN_FREE_MB: number = 512;
 
   // --- security
-  @EnvVar({ group: 'security', description: 'Key that signs tokens; use 32+ random characters.', secret: true })
-  @IsOptional()
+  @EnvVar({
+    group: 'security',
+    description:
+      'Key that signs stream tokens and webhooks; use 32+ random characters. Required when API keys are set.',
+    secret: true,
+  })
+  @ValidateIf((env: EnvironmentVariables) => Boolean(env.API_KEYS || env.API_KEYS_FILE))
+  @IsNotEmpty({ message: 'is required when API_KEYS or API_KEYS_FILE is set (it signs the stream tokens)' })
   @IsString()
   SECRET_KEY?: string;
+
+  @EnvVar({
+    group: 'security',
+    description:
+      'API keys clients must send (comma-separated; Authorization: Bearer or X-API-Key). Unset with API_KEYS_FILE unset: the API is open.',
+    secret: true,
+  })
+  @IsOptional()
+  @IsString()
+  API_KEYS?: string;
+
+  @EnvVar({
+    group: 'security',
+    description:
+      'A file of API keys as SHA-256 hex digests, one per line, each optionally followed by a name (`sha256sum` output works); # starts a comment.',
+  })
+  @IsOptional()
+  @IsString()
+  API_KEYS_FILE?: string;
+
+  @EnvVar({
+    group: 'security',
+    description:
+      'Which peers may speak for the client in X-Forwarded-For: loopback (nginx on this host), true (any: only behind a proxy that sets it), false, a hop count, or addresses/CIDRs (comma-separated; also linklocal, uniquelocal).',
+  })
+  @Matches(/^(true|false|\d+|[0-9a-zA-Z.:/]+(\s*,\s*[0-9a-zA-Z.:/]+)*)$/, {
+    message: 'must be true, false, a hop count, or comma-separated addresses, CIDRs or loopback/linklocal/uniquelocal',
+  })
+  TRUST_PROXY: string = 'loopback';
+
+  @EnvVar({
+    group: 'security',
+    description:
+      'Browser origins allowed to call the API and open streams (comma-separated, e.g. https://app.example.com); * allows any. Unset: same-origin pages only.',
+  })
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
+  @EnvVar({ group: 'security', description: 'With API keys set: /metrics wants a key too.' })
+  @IsBoolean()
+  METRICS_REQUIRE_KEY: boolean = false;
+
+  @EnvVar({ group: 'security', description: 'With API keys set: /docs and /docs-json want a key too.' })
+  @IsBoolean()
+  DOCS_REQUIRE_KEY: boolean = false;
+
+  @EnvVar({ group: 'security', description: 'Seconds a stream token (POST /api/v1/auth/stream-token) stays valid.' })
+  @IsInt()
+  @Min(5)
+  @Max(300)
+  STREAM_TOKEN_TTL_S: number = 60;
+
+  @EnvVar({
+    group: 'security',
+    description:
+      'Requests per minute one API key (or, with no keys, one client address) may make; then 429 with Retry-After. 0: no limit.',
+  })
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_PER_MINUTE: number = 600;
+
+  @EnvVar({
+    group: 'security',
+    description:
+      'Live streams one API key (or client address) may hold at once; one more gets `error` rate_limited and close 1008. 0: only STREAMING_MAX_CLIENTS.',
+  })
+  @IsInt()
+  @Min(0)
+  STREAMS_PER_KEY: number = 0;
 }

@@ -14,7 +14,7 @@ export interface ConfigProblem {
 }
 
 export type ConfigResult =
-  | { ok: true; config: AppConfig; env: EnvironmentVariables; warnings: ConfigProblem[] }
+  | { ok: true; config: AppConfig; env: EnvironmentVariables; warnings: ConfigProblem[]; notices: ConfigProblem[] }
   | { ok: false; errors: ConfigProblem[] };
 
 /** Thrown when the environment is invalid; `message` holds one line per problem. */
@@ -116,6 +116,17 @@ function warningsFor(env: EnvironmentVariables): ConfigProblem[] {
   return warnings;
 }
 
+/** What an operator should know about a valid setup that is not a mistake (printed, exit status unchanged). */
+function noticesFor(env: EnvironmentVariables): ConfigProblem[] {
+  if (env.API_KEYS || env.API_KEYS_FILE) return [];
+  return [
+    {
+      variable: 'API_KEYS',
+      message: 'not set (nor API_KEYS_FILE): the API is open to anyone who can reach it',
+    },
+  ];
+}
+
 /** Validates a raw environment (see `readEnvironment`). Relative paths resolve against `cwd`. */
 export function loadConfig(rawEnv: RawEnvironment, cwd: string = process.cwd()): ConfigResult {
   const env = new EnvironmentVariables();
@@ -131,7 +142,7 @@ export function loadConfig(rawEnv: RawEnvironment, cwd: string = process.cwd()):
   }
   const errors = validateSync(env, { forbidUnknownValues: true });
   if (errors.length > 0) return { ok: false, errors: toProblems(errors, raw) };
-  return { ok: true, config: toAppConfig(env, cwd), env, warnings: warningsFor(env) };
+  return { ok: true, config: toAppConfig(env, cwd), env, warnings: warningsFor(env), notices: noticesFor(env) };
 }
 
 export function loadConfigOrThrow(rawEnv: RawEnvironment, cwd?: string): AppConfig {

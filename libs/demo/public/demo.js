@@ -1,4 +1,5 @@
 // @ts-check
+import { apiFetch } from './auth.js';
 import { FileTab } from './file-tab.js';
 import { readJson } from './json.js';
 import { LiveTab } from './live.js';
@@ -69,7 +70,7 @@ async function loadEngine() {
   /** @type {string[]} */
   let languages = ['*'];
   try {
-    const response = await fetch(new URL('api/v1/providers', document.baseURI));
+    const response = await apiFetch('api/v1/providers');
     if (response.ok) {
       const info = /** @type {import('./api-types').ProviderInfo} */ (await readJson(response));
       languages = info.capabilities.languages;

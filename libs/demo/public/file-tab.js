@@ -1,4 +1,5 @@
 // @ts-check
+import { apiFetch } from './auth.js';
 import { clock, DOWNLOADS } from './formats.js';
 import { parseJson, readJson } from './json.js';
 
@@ -61,9 +62,6 @@ function duration(file) {
   });
 }
 
-/** @param {string} path */
-const api = (path) => new URL(path, document.baseURI);
-
 /** The File tab: short files through `POST /api/v1/transcribe`, long ones as a job with a progress bar. */
 export class FileTab {
   /** @param {FileElements} ui */
@@ -112,7 +110,7 @@ export class FileTab {
   /** @param {File} file @returns {Promise<Transcript>} */
   async viaRequest(file) {
     this.status(`Uploading and transcribing ${file.name}…`);
-    const response = await fetch(api('api/v1/transcribe'), { method: 'POST', body: this.form(file) });
+    const response = await apiFetch('api/v1/transcribe', { method: 'POST', body: this.form(file) });
     if (response.ok) return /** @type {Transcript} */ (await readJson(response));
     const error = await failure(response);
     // Longer than a single request may be: the jobs API takes it.
@@ -125,7 +123,7 @@ export class FileTab {
     this.status(`Uploading ${file.name} as a job…`);
     this.progress(0, undefined);
     this.ui.progressBox.hidden = false;
-    const response = await fetch(api('api/v1/jobs'), { method: 'POST', body: this.form(file) });
+    const response = await apiFetch('api/v1/jobs', { method: 'POST', body: this.form(file) });
     if (!response.ok) {
       const error = await failure(response);
       if (error.code === 'jobs_unavailable') return this.viaRequest(file);
@@ -138,33 +136,43 @@ export class FileTab {
     if (job.status === 'cancelled') throw new Error('The job was cancelled.');
     if (job.status !== 'succeeded') throw new Error(`The job failed: ${job.error?.message ?? job.status}`);
     this.progress(1, job.progress.total_seconds);
-    const result = await fetch(api(`api/v1/jobs/${id}/result?format=json`));
+    const result = await apiFetch(`api/v1/jobs/${id}/result?format=json`);
     if (!result.ok) throw await failure(result);
     return /** @type {Transcript} */ (await readJson(result));
   }
 
-  /** Follows the job's server-sent events to its end. @param {string} id @returns {Promise<Job>} */
-  follow(id) {
-    return new Promise((resolve, reject) => {
-      const events = new EventSource(api(`api/v1/jobs/${id}/events`));
-      const end = (/** @type {MessageEvent} */ event) => {
-        events.close();
-        resolve(/** @type {Job} */ (parseJson(String(event.data))));
-      };
-      events.addEventListener('progress', (event) => {
-        const job = /** @type {Job} */ (parseJson(String(event.data)));
-        this.progress(job.progress.fraction ?? 0, job.progress.total_seconds);
-      });
-      for (const status of ['succeeded', 'failed', 'cancelled']) events.addEventListener(status, end);
-      events.onerror = () => {
-        // EventSource reconnects by itself while the server is reachable; once it gives up, so do we.
-        if (events.readyState === EventSource.CLOSED) reject(new Error('Lost the connection while the job ran.'));
-      };
-    });
+  /**
+   * Follows the job's server-sent events to its end. Read with fetch, not EventSource: EventSource cannot send the
+   * API key. @param {string} id @returns {Promise<Job>}
+   */
+  async follow(id) {
+    const response = await apiFetch(`api/v1/jobs/${id}/events`);
+    if (!response.ok || !response.body) throw await failure(response);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('Lost the connection while the job ran.');
+      buffered += value;
+      let end;
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const event = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const name = /^event: (.*)$/m.exec(event)?.[1];
+        const data = /^data: (.*)$/m.exec(event)?.[1];
+        if (!name || !data) continue;
+        const job = /** @type {Job} */ (parseJson(data));
+        if (name === 'progress') this.progress(job.progress.fraction ?? 0, job.progress.total_seconds);
+        else {
+          await reader.cancel();
+          return job;
+        }
+      }
+    }
   }
 
   async cancel() {
-    if (this.jobId) await fetch(api(`api/v1/jobs/${this.jobId}`), { method: 'DELETE' });
+    if (this.jobId) await apiFetch(`api/v1/jobs/${this.jobId}`, { method: 'DELETE' });
   }
 
   /** @param {number} fraction @param {number | undefined} totalS */

@@ -1,4 +1,5 @@
 // @ts-check
+import { checkKey, streamCredentials } from './auth.js';
 import { clock } from './formats.js';
 import { parseJson } from './json.js';
 import { Microphone, MicrophoneError } from './microphone.js';
@@ -10,24 +11,15 @@ const RECONNECT_DELAYS_S = [1, 2, 4, 8, 15, 30];
 /** Close codes after which reconnecting cannot help: the client must change something first. */
 const NO_RECONNECT = new Set([1008, 1009, 1013]);
 
-/** @param {string} language */
-function streamUrl(language) {
+/** @param {string} language @param {string | undefined} token */
+function streamUrl(language, token) {
   const url = new URL('api/v1/stream', document.baseURI);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.searchParams.set('sample_rate', String(SAMPLE_RATE));
   url.searchParams.set('encoding', 'pcm_s16le');
   if (language) url.searchParams.set('language', language);
+  if (token) url.searchParams.set('token', token);
   return url.href;
-}
-
-/** Whether the API wants credentials this page does not have (a refused handshake looks like any lost connection). */
-async function authRequired() {
-  try {
-    const response = await fetch(new URL('api/v1/providers', document.baseURI));
-    return response.status === 401 || response.status === 403;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -79,7 +71,7 @@ export class LiveTab {
     this.offsetS = 0;
     this.sentSamples = 0;
     this.attempt = 0;
-    this.connect();
+    await this.connect();
   }
 
   async stop() {
@@ -106,9 +98,11 @@ export class LiveTab {
     this.ui.transcript.replaceChildren();
   }
 
-  connect() {
+  async connect() {
     const session = ++this.session;
-    const socket = new WebSocket(streamUrl(this.ui.language.value));
+    const credentials = await streamCredentials().catch(() => ({ token: undefined, authRequired: false }));
+    if (!this.running || this.stopping) return;
+    const socket = new WebSocket(streamUrl(this.ui.language.value, credentials.token));
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     let opened = false;
@@ -225,8 +219,14 @@ export class LiveTab {
       await this.fail(`The server is full: it is already serving as many live streams as it allows.${wait}`);
       return;
     }
-    if (!opened && (await authRequired())) {
-      await this.fail('This server requires an API key for live transcription.');
+    // A refused handshake looks like any lost connection: ask the API whether it wants a key this tab lacks.
+    const key = opened ? 'accepted' : await checkKey().catch(() => 'accepted');
+    if (key === 'entered') {
+      await this.connect();
+      return;
+    }
+    if (key === 'declined') {
+      await this.fail('This server requires an API key for live transcription. Press Start to enter one.');
       return;
     }
     if (NO_RECONNECT.has(event.code)) {
@@ -243,7 +243,7 @@ export class LiveTab {
         : `Connection lost${event.reason ? ` (${event.reason})` : ''}. Reconnecting in ${seconds} s; the transcript is kept.`,
     );
     this.retryTimer = window.setTimeout(() => {
-      if (this.running && !this.stopping) this.connect();
+      if (this.running && !this.stopping) void this.connect();
     }, seconds * 1000);
   }
 

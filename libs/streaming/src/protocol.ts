@@ -21,6 +21,7 @@ export type CloseReason =
   | 'slow_reader'
   | 'frame_too_large'
   | 'server_full'
+  | 'too_many_streams'
   | 'idle_timeout'
   | 'max_duration'
   | 'server_error';

@@ -33,11 +33,11 @@ export class StreamWsAdapter extends WsAdapter {
       maxPayload: this.streamOptions.hardMaxPayload,
       verifyClient: (
         info: { req: IncomingMessage },
-        answer: (ok: boolean, status?: number, reason?: string) => void,
+        answer: (ok: boolean, status?: number, reason?: string, headers?: Record<string, string>) => void,
       ) => {
         const verdict = this.streamOptions.verify(info.req);
         if (verdict.ok) answer(true);
-        else answer(false, verdict.status, verdict.reason);
+        else answer(false, verdict.status, verdict.reason, verdict.headers);
       },
     }) as WebSocketServer;
   }

@@ -3,17 +3,24 @@ import { join } from 'node:path';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { AsrProvider } from '@asr/asr';
+import { Authenticator, type Caller, clientAddress, type TrustProxy, trustProxy } from '@asr/auth';
 import { AppConfig } from '@asr/config';
 import { ShutdownState } from '@asr/observability';
 import { VadService } from '@asr/vad';
-import { CLOSE, emptySessionStats } from './protocol';
+import { CLOSE, type CloseReason, emptySessionStats } from './protocol';
 import { parseStreamQuery, type StreamLimits, type StreamSettings } from './stream-params';
 import { SessionRecorder } from './session-recorder';
 import { StreamSession } from './stream-session';
 import { type StreamSlots, streamSlotsFor } from './stream-slots';
 import { StreamingStats } from './streaming-stats';
 
-export type HandshakeVerdict = { ok: true } | { ok: false; status: number; reason: string };
+export type HandshakeVerdict =
+  { ok: true } | { ok: false; status: number; reason: string; headers?: Record<string, string> };
+
+interface AcceptedHandshake {
+  settings: StreamSettings;
+  caller: Caller;
+}
 
 /** Seconds a refused client is told to wait before it tries again. */
 const SERVER_FULL_RETRY_S = 5;
@@ -23,8 +30,11 @@ const SERVER_FULL_RETRY_S = 5;
 export class StreamingService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Streaming');
   private readonly sessions = new Set<StreamSession>();
-  /** Settings parsed at the handshake, picked up when the connection opens. */
-  private readonly accepted = new WeakMap<IncomingMessage, StreamSettings>();
+  /** Settings parsed and the caller identified at the handshake, picked up when the connection opens. */
+  private readonly accepted = new WeakMap<IncomingMessage, AcceptedHandshake>();
+  /** Open streams per caller, for STREAMS_PER_KEY. */
+  private readonly perCaller = new Map<string, number>();
+  private readonly trust: TrustProxy;
   readonly limits: StreamLimits;
   private readonly slots: StreamSlots;
 
@@ -34,7 +44,9 @@ export class StreamingService implements BeforeApplicationShutdown {
     private readonly vad: VadService,
     private readonly stats: StreamingStats,
     private readonly shutdown: ShutdownState,
+    private readonly authenticator: Authenticator,
   ) {
+    this.trust = trustProxy(config.security.trustProxy);
     this.limits = {
       maxSpeechPadMs: Math.round(config.streaming.lookbackDurationS * 1000),
       maxSegmentS: config.streaming.maxDurationS,
@@ -51,18 +63,53 @@ export class StreamingService implements BeforeApplicationShutdown {
   verifyHandshake(request: IncomingMessage): HandshakeVerdict {
     if (this.shutdown.active)
       return { ok: false, status: 503, reason: 'the server is shutting down; connect to another instance' };
+    const refusedOrigin = this.refusedOrigin(request);
+    if (refusedOrigin) return { ok: false, status: 403, reason: refusedOrigin };
     const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
+    const auth = this.authenticator.stream(request, query, clientAddress(request, this.trust));
+    if (!auth.ok)
+      return { ok: false, status: auth.error.getStatus(), reason: auth.error.message, headers: auth.error.headers };
+    // The token is a credential, not a stream setting.
+    query.delete('token');
     const parsed = parseStreamQuery(query, this.limits);
     if (!parsed.ok) return { ok: false, status: 400, reason: parsed.reason };
-    this.accepted.set(request, parsed.value);
+    this.accepted.set(request, { settings: parsed.value, caller: auth.caller });
     return { ok: true };
+  }
+
+  /**
+   * CORS does not cover WebSockets: a page on any site may open one to us with its visitor's network position. A
+   * browser always sends Origin; it must be this server's own or one in CORS_ORIGINS. (Other clients send none.)
+   */
+  private refusedOrigin(request: IncomingMessage): string | undefined {
+    const origin = request.headers.origin;
+    if (origin === undefined) return undefined;
+    const allowed = this.config.security.corsOrigins;
+    if (allowed.includes('*') || allowed.includes(origin)) return undefined;
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return `the Origin header ${JSON.stringify(origin)} is not a valid origin`;
+    }
+    if (host === request.headers.host) return undefined;
+    return `pages from ${origin} may not open streams here (CORS_ORIGINS lists the origins that may)`;
   }
 
   /** A connection is open. Above STREAMING_MAX_CLIENTS it is told so (so a browser can tell) and closed 1013. */
   async open(socket: WebSocket, request: IncomingMessage): Promise<void> {
-    const settings = this.accepted.get(request);
-    if (!settings) {
+    const accepted = this.accepted.get(request);
+    if (!accepted) {
       socket.close(CLOSE.policy, 'handshake not verified');
+      return;
+    }
+    const { settings, caller } = accepted;
+    const perCaller = this.config.security.streamsPerKey;
+    if (perCaller > 0 && (this.perCaller.get(caller.id) ?? 0) >= perCaller) {
+      this.refuse(socket, CLOSE.policy, 'too_many_streams', {
+        code: 'too_many_streams',
+        message: `this ${caller.authenticated ? 'API key' : 'client'} already holds STREAMS_PER_KEY=${perCaller} streams; close one first`,
+      });
       return;
     }
     // Frames that arrive while admission is decided wait in the socket, not lost before the session listens
@@ -100,27 +147,37 @@ export class StreamingService implements BeforeApplicationShutdown {
       }),
     });
     this.sessions.add(session);
+    this.perCaller.set(caller.id, (this.perCaller.get(caller.id) ?? 0) + 1);
     void session.closed.then(() => {
       this.sessions.delete(session);
       this.slots.release();
+      const left = (this.perCaller.get(caller.id) ?? 1) - 1;
+      if (left > 0) this.perCaller.set(caller.id, left);
+      else this.perCaller.delete(caller.id);
     });
     session.start();
   }
 
   private refuseFull(socket: WebSocket): void {
     const max = this.config.streaming.maxClients;
-    socket.send(
-      JSON.stringify({
-        type: 'error',
-        code: 'server_full',
-        message: `the server is at STREAMING_MAX_CLIENTS=${max} streams; retry after ${SERVER_FULL_RETRY_S} s`,
-        fatal: true,
-        retry_after: SERVER_FULL_RETRY_S,
-      }),
-    );
-    socket.send(JSON.stringify({ type: 'session.closed', reason: 'server_full', stats: emptySessionStats() }));
-    socket.close(CLOSE.tryAgainLater, 'server_full');
+    this.refuse(socket, CLOSE.tryAgainLater, 'server_full', {
+      code: 'server_full',
+      message: `the server is at STREAMING_MAX_CLIENTS=${max} streams; retry after ${SERVER_FULL_RETRY_S} s`,
+      retry_after: SERVER_FULL_RETRY_S,
+    });
     this.logger.warn(`stream refused: ${max} sessions open`);
+  }
+
+  /** A connection that gets no session: why (a fatal `error`), `session.closed`, and the close code. */
+  private refuse(
+    socket: WebSocket,
+    code: number,
+    reason: CloseReason,
+    error: { code: string; message: string; retry_after?: number },
+  ): void {
+    socket.send(JSON.stringify({ type: 'error', ...error, fatal: true }));
+    socket.send(JSON.stringify({ type: 'session.closed', reason, stats: emptySessionStats() }));
+    socket.close(code, reason);
   }
 
   /** Shutdown: every session finishes its utterances and finals, then closes 1001, before the server goes. */

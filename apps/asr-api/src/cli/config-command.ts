@@ -25,6 +25,7 @@ export async function configCheckCommand(options: { connect?: boolean }): Promis
     if (report.verdict === 'failed') return EXIT_INVALID;
     if (report.verdict === 'warning') warnings.push({ variable: 'ASR_PROVIDER', message: report.message });
   }
+  for (const notice of result.notices) console.error(`note: ${formatProblem(notice)}`);
   for (const warning of warnings) console.error(`warning: ${formatProblem(warning)}`);
   if (warnings.length > 0) return EXIT_WARNINGS;
   console.log('configuration is valid');

@@ -10,7 +10,7 @@ import { PACKAGE_VERSION } from '../package-info';
 /** The OpenAPI document as the running service would serve it, sorted; built from defaults, not this machine's .env. */
 export async function renderOpenApi(): Promise<string> {
   const config = loadConfigOrThrow({ LOG_LEVEL: 'error' });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), {
     logger: false,
   });
   try {

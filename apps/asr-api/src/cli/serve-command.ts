@@ -25,7 +25,7 @@ function serveWithReload(options: ServeOptions): void {
 
 /** `asr-api serve`: validate first (exit 2 with one line per problem), then load and start the app. */
 export async function serveCommand(options: ServeOptions): Promise<void> {
-  const { config, warnings } = configOrExit(
+  const { config, warnings, notices } = configOrExit(
     loadCliConfig({
       API_HOST: options.host,
       API_PORT: options.port,
@@ -33,7 +33,10 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
       API_WORKERS: options.workers,
     }),
   );
-  if (cluster.isPrimary) for (const warning of warnings) process.stderr.write(`warning: ${formatProblem(warning)}\n`);
+  if (cluster.isPrimary) {
+    for (const notice of notices) process.stderr.write(`note: ${formatProblem(notice)}\n`);
+    for (const warning of warnings) process.stderr.write(`warning: ${formatProblem(warning)}\n`);
+  }
   if (config.api.reload) return serveWithReload(options);
   if (config.api.workers > 1 && cluster.isPrimary) {
     const { runPrimary } = await import('../cluster-primary.js');

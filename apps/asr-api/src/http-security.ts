@@ -1,0 +1,46 @@
+import helmet from '@fastify/helmet';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Authenticator } from '@asr/auth';
+import type { AppConfig } from '@asr/config';
+import { ErrorResponder } from '@asr/observability';
+
+/** Headers a browser may send cross-origin, and the ones its scripts may read back. */
+const CORS_REQUEST_HEADERS = ['authorization', 'x-api-key', 'content-type', 'x-request-id'];
+const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'location', 'server-timing'];
+
+/**
+ * What every HTTP request passes before routing (docs/security.md): security headers, CORS for CORS_ORIGINS, slow
+ * clients cut off, then the key and the rate limit. Registered before the upload checks, so an unauthenticated
+ * upload gets 401, not 413.
+ */
+export async function registerHttpSecurity(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  // The demo page sends its own Content-Security-Policy; Swagger UI needs inline scripts. HSTS belongs to whatever
+  // terminates TLS (nginx, the ingress), which knows whether the site is https at all.
+  await app.register(helmet, { contentSecurityPolicy: false, strictTransportSecurity: false });
+  const origins = config.security.corsOrigins;
+  app.enableCors({
+    origin: origins.includes('*') ? '*' : origins.length > 0 ? origins : false,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: CORS_REQUEST_HEADERS,
+    exposedHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: 600,
+  });
+
+  const server = app.getHttpServer();
+  // A client that trickles its headers, or its body, is cut off instead of holding a connection and a socket.
+  server.headersTimeout = config.api.headersTimeoutS * 1000;
+  server.requestTimeout = config.api.requestTimeoutS * 1000;
+
+  const authenticator = app.get(Authenticator);
+  const responder = app.get(ErrorResponder);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      // Preflights carry no credentials by design; @fastify/cors has answered them already when CORS is on.
+      if (request.method === 'OPTIONS') return done();
+      const verdict = authenticator.http(request.raw, request.url.split('?')[0]!, request.ip);
+      if (verdict.ok) return done();
+      responder.send(verdict.error, request, reply);
+    });
+}

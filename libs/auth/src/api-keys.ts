@@ -1,0 +1,63 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@asr/config';
+
+/** Who a request speaks for: a key's name (never the key), or the client's address when the API is open. */
+export interface Caller {
+  /** Keys the rate limits and shows in logs: `key:<name>` or `ip:<address>`. */
+  id: string;
+  authenticated: boolean;
+}
+
+interface KnownKey {
+  digest: Buffer;
+  name: string;
+}
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+/** `<64 hex> [name]` per line, as `sha256sum` prints it (a `*` or `-` name is the file name sha256sum read). */
+function parseKeysFile(text: string, file: string): KnownKey[] {
+  return text.split('\n').flatMap((raw, index) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (!line) return [];
+    const match = /^([0-9a-fA-F]{64})(?:\s+\*?(.+))?$/.exec(line);
+    if (!match)
+      throw new Error(`${file} line ${index + 1}: expected a SHA-256 hex digest, optionally followed by a name`);
+    const name = match[2] && match[2] !== '-' ? match[2].trim() : `digest-${match[1]!.slice(0, 8).toLowerCase()}`;
+    return [{ digest: Buffer.from(match[1]!, 'hex'), name }];
+  });
+}
+
+/**
+ * The API keys the server accepts, held as SHA-256 digests only. A presented key is hashed and compared with every
+ * known digest in constant time, so neither the answer's timing nor an early exit tells which bytes matched.
+ */
+@Injectable()
+export class ApiKeys {
+  private readonly keys: KnownKey[];
+
+  constructor(config: AppConfig) {
+    const { apiKeys, apiKeysFile } = config.security;
+    this.keys = apiKeys.map((key, i) => ({ digest: sha256(key), name: `key-${i + 1}` }));
+    if (apiKeysFile) this.keys.push(...parseKeysFile(readFileSync(apiKeysFile, 'utf8'), apiKeysFile));
+  }
+
+  /** False: no keys are configured and the API is open. */
+  get enabled(): boolean {
+    return this.keys.length > 0;
+  }
+
+  get count(): number {
+    return this.keys.length;
+  }
+
+  /** The name of the key `presented` is, or undefined. */
+  match(presented: string): string | undefined {
+    const digest = sha256(presented);
+    let found: string | undefined;
+    for (const key of this.keys) if (timingSafeEqual(key.digest, digest) && found === undefined) found = key.name;
+    return found;
+  }
+}

@@ -1,0 +1,136 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@asr/config';
+import { ApiError } from '@asr/observability';
+import { ApiKeys, type Caller } from './api-keys';
+import { RateLimiter } from './rate-limiter';
+import { looksLikeStreamToken, StreamTokens } from './stream-tokens';
+
+export type AuthVerdict = { ok: true; caller: Caller } | { ok: false; error: ApiError };
+
+/** Query parameters that would carry a long-lived key in a URL: always refused on the stream. */
+const KEY_QUERY_PARAMS = ['api_key', 'apikey', 'key', 'access_token'];
+
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="asr-api"' };
+
+/** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = headers.authorization;
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match ? match[1] : undefined;
+  }
+  const header = headers['x-api-key'];
+  return typeof header === 'string' && header.trim() ? header.trim() : undefined;
+}
+
+const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthorized', message, CHALLENGE);
+
+/**
+ * Who may do what, in one place: which paths are open, which credentials each surface takes, and the per-caller
+ * request rate. The HTTP hook and the stream handshake both ask it; neither decides anything itself.
+ */
+@Injectable()
+export class Authenticator {
+  private readonly callers = new WeakMap<IncomingMessage, Caller>();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly keys: ApiKeys,
+    private readonly tokens: StreamTokens,
+    private readonly limiter: RateLimiter,
+  ) {}
+
+  get enabled(): boolean {
+    return this.keys.enabled;
+  }
+
+  /** Paths that need no key: probes, the demo page (it asks for a key itself), metrics and docs unless configured. */
+  isOpen(path: string): boolean {
+    const security = this.config.security;
+    if (path === '/health' || path.startsWith('/health/')) return true;
+    if (path === '/' || path.startsWith('/demo/')) return true;
+    if (path === '/metrics') return !security.metricsRequireKey;
+    if (path === '/docs' || path.startsWith('/docs/') || path === '/docs-json') return !security.docsRequireKey;
+    return false;
+  }
+
+  /** An HTTP request, before routing. `address`: the client's address as the server believes it (TRUST_PROXY). */
+  http(request: IncomingMessage, path: string, address: string): AuthVerdict {
+    const verdict = this.identify(request.headers, path, address);
+    if (!verdict.ok) return verdict;
+    // Probes and scrapes come often and from the platform itself: never limited.
+    const limited = !(path === '/health' || path.startsWith('/health/') || path === '/metrics');
+    const rate = limited ? this.rate(verdict.caller) : verdict;
+    if (rate.ok) this.callers.set(request, verdict.caller);
+    return rate;
+  }
+
+  /** The stream's handshake: a key in a header, or a stream token in `?token=`; never a raw key in the URL. */
+  stream(request: IncomingMessage, query: URLSearchParams, address: string): AuthVerdict {
+    if (KEY_QUERY_PARAMS.some((name) => query.has(name)) || this.rawKeyInToken(query.get('token')))
+      return {
+        ok: false,
+        error: unauthorized(
+          'API keys do not belong in URLs (they end up in logs and browser histories): send the key in the ' +
+            'Authorization header, or mint a short-lived token with POST /api/v1/auth/stream-token and pass it as ?token=',
+        ),
+      };
+    const token = query.get('token');
+    if (token !== null && this.keys.enabled) {
+      const check = this.tokens.verify(token);
+      if (!check.ok) return { ok: false, error: unauthorized(check.reason) };
+      return this.rate({ id: `key:${check.keyName}`, authenticated: true });
+    }
+    const verdict = this.identify(request.headers, '/api/v1/stream', address);
+    return verdict.ok ? this.rate(verdict.caller) : verdict;
+  }
+
+  /** The caller an admitted HTTP request spoke for (the stream-token route mints for it). */
+  callerOf(request: IncomingMessage): Caller | undefined {
+    return this.callers.get(request);
+  }
+
+  private identify(headers: IncomingHttpHeaders, path: string, address: string): AuthVerdict {
+    const anonymous: Caller = { id: `ip:${address}`, authenticated: false };
+    if (!this.keys.enabled || this.isOpen(path)) return { ok: true, caller: anonymous };
+    const key = presentedKey(headers);
+    if (key === undefined) {
+      const malformed = headers.authorization !== undefined;
+      return {
+        ok: false,
+        error: unauthorized(
+          malformed
+            ? 'the Authorization header must be "Bearer <API key>"'
+            : 'this server wants an API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"',
+        ),
+      };
+    }
+    if (looksLikeStreamToken(key))
+      return {
+        ok: false,
+        error: new ApiError(403, 'forbidden', 'a stream token opens /api/v1/stream only; use the API key here'),
+      };
+    const name = this.keys.match(key);
+    if (name === undefined) return { ok: false, error: unauthorized('the API key is not valid') };
+    return { ok: true, caller: { id: `key:${name}`, authenticated: true } };
+  }
+
+  private rawKeyInToken(token: string | null): boolean {
+    return token !== null && !looksLikeStreamToken(token);
+  }
+
+  private rate(caller: Caller): AuthVerdict {
+    const verdict = this.limiter.take(caller.id);
+    if (verdict.ok) return { ok: true, caller };
+    return {
+      ok: false,
+      error: new ApiError(
+        429,
+        'rate_limited',
+        `more than RATE_LIMIT_PER_MINUTE=${this.config.security.rateLimitPerMinute} requests a minute; try again in ${verdict.retryAfterS} s`,
+        { 'retry-after': String(verdict.retryAfterS) },
+      ),
+    };
+  }
+}

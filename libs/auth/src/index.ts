@@ -1,0 +1,5 @@
+export { type Caller } from './api-keys';
+export { AuthModule } from './auth.module';
+export { Authenticator, type AuthVerdict, presentedKey } from './authenticator';
+export { StreamTokens } from './stream-tokens';
+export { clientAddress, type TrustProxy, trustProxy } from './client-address';

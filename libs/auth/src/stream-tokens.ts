@@ -1,0 +1,86 @@
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@asr/config';
+
+const VERSION = 'st1';
+const AUDIENCE = 'stream';
+/** The most any token may live, whatever STREAM_TOKEN_TTL_S says (a token in a URL ends up in histories). */
+export const MAX_STREAM_TOKEN_TTL_S = 300;
+
+interface Claims {
+  aud: string;
+  /** The key's name the token speaks for. */
+  sub: string;
+  iat: number;
+  exp: number;
+  jti: string;
+}
+
+export interface MintedToken {
+  token: string;
+  expiresAt: Date;
+  expiresInS: number;
+}
+
+export type TokenCheck = { ok: true; keyName: string } | { ok: false; reason: string };
+
+const base64url = (data: Buffer | string): string => Buffer.from(data).toString('base64url');
+
+/** Whether a query value has a stream token's shape (anything else in `?token=` is refused as a raw key). */
+export function looksLikeStreamToken(value: string): boolean {
+  return value.startsWith(`${VERSION}.`) && value.split('.').length === 3;
+}
+
+/**
+ * Short-lived tokens that let a browser open the stream without putting a long-lived key in a URL:
+ * `st1.<claims>.<HMAC-SHA256 over "st1.<claims>" with SECRET_KEY>`, audience `stream`, expiry ≤ 300 s.
+ */
+@Injectable()
+export class StreamTokens {
+  private readonly secret: Buffer;
+  private readonly ttlS: number;
+
+  constructor(config: AppConfig) {
+    // Without keys there is nothing to mint; with keys, configuration validation requires SECRET_KEY.
+    this.secret = Buffer.from(config.security.secretKey ?? '', 'utf8');
+    this.ttlS = Math.min(config.security.streamTokenTtlS, MAX_STREAM_TOKEN_TTL_S);
+  }
+
+  private sign(body: string): Buffer {
+    return createHmac('sha256', this.secret).update(body).digest();
+  }
+
+  mint(keyName: string, now = Date.now()): MintedToken {
+    const iat = Math.floor(now / 1000);
+    const claims: Claims = { aud: AUDIENCE, sub: keyName, iat, exp: iat + this.ttlS, jti: randomUUID() };
+    const body = `${VERSION}.${base64url(JSON.stringify(claims))}`;
+    return {
+      token: `${body}.${base64url(this.sign(body))}`,
+      expiresAt: new Date(claims.exp * 1000),
+      expiresInS: this.ttlS,
+    };
+  }
+
+  verify(token: string, now = Date.now()): TokenCheck {
+    const parts = token.split('.');
+    if (parts.length !== 3 || parts[0] !== VERSION) return { ok: false, reason: 'not a stream token' };
+    const body = `${parts[0]}.${parts[1]}`;
+    const given = Buffer.from(parts[2]!, 'base64url');
+    const expected = this.sign(body);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return { ok: false, reason: 'the stream token is not valid (bad signature)' };
+    let claims: Partial<Claims>;
+    try {
+      claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as Partial<Claims>;
+    } catch {
+      return { ok: false, reason: 'the stream token is not valid (unreadable claims)' };
+    }
+    if (claims.aud !== AUDIENCE) return { ok: false, reason: 'the token is not for the stream' };
+    if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || typeof claims.sub !== 'string')
+      return { ok: false, reason: 'the stream token is not valid (missing claims)' };
+    if (claims.exp - claims.iat > MAX_STREAM_TOKEN_TTL_S)
+      return { ok: false, reason: 'the stream token lives longer than allowed' };
+    if (claims.exp * 1000 <= now) return { ok: false, reason: 'the stream token has expired; mint a new one' };
+    return { ok: true, keyName: claims.sub };
+  }
+}
