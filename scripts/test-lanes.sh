@@ -22,6 +22,7 @@ OTHER=(
   test/demo-browser.e2e-spec.ts
   test/long-recording.e2e-spec.ts
   test/wer.e2e-spec.ts
+  test/upload-fuzz.e2e-spec.ts
 )
 
 (

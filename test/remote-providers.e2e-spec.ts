@@ -19,6 +19,21 @@ async function post(
   return fetch(`${t.url}${path}`, { method: 'POST', body: form, signal });
 }
 
+/** The app on a fresh fake OpenAI-compatible server, for one describe block; `app()` once beforeAll has run. */
+function withFakeProvider(env: Record<string, string>): { fake: FakeOpenAi; app: () => TestApp } {
+  const fake = new FakeOpenAi();
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    await fake.start();
+    t = await startTestApp({ env: { ASR_PROVIDER: 'openai-compatible', ASR_BASE_URL: fake.url, ...env } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake.stop();
+  });
+  return { fake, app: () => t! };
+}
+
 describe.each([
   {
     provider: 'openai',
@@ -209,5 +224,80 @@ describe('failures of a remote provider (ASR_MAX_RETRIES=2, ASR_TIMEOUT_S=1)', (
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/asr_provider_errors_total\{provider="openai-compatible",kind="provider_error"\} [1-9]/);
     expect(metrics).toMatch(/asr_transcriptions_total\{provider="openai-compatible",status="ok"\} [1-9]/);
+  });
+});
+
+describe('circuit breaker (ASR_BREAKER_FAILURES=3, ASR_BREAKER_COOLDOWN_S=1)', () => {
+  const { fake, app } = withFakeProvider({
+    ASR_MAX_RETRIES: '0',
+    ASR_BREAKER_FAILURES: '3',
+    ASR_BREAKER_COOLDOWN_S: '1',
+  });
+  beforeEach(() => fake.reset());
+
+  const asrHealth = async (): Promise<{ ready: number; asr: Record<string, unknown> }> => {
+    const response = await fetch(`${app().url}/health/ready`);
+    const body = (await response.json()) as { details?: { asr?: Record<string, unknown> } };
+    return { ready: response.status, asr: body.details?.asr ?? {} };
+  };
+
+  it('opens after 3 failures in a row: calls fail at once with 503 and Retry-After, readiness says degraded', async () => {
+    fake.fallback = { kind: 'status', status: 500 };
+    for (let i = 0; i < 3; i += 1) expect((await post(app(), '/api/v1/transcribe')).status).toBe(502);
+    expect(fake.seen).toHaveLength(3);
+    const started = Date.now();
+    const refused = await post(app(), '/api/v1/transcribe');
+    const body = (await refused.json()) as { code: string; message: string };
+    expect(refused.status).toBe(503);
+    expect(body.code).toBe('provider_unavailable');
+    expect(body.message).toMatch(/circuit open/);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(fake.seen).toHaveLength(3);
+    expect(await asrHealth()).toMatchObject({ ready: 200, asr: { status: 'degraded', circuit: 'open' } });
+  });
+
+  it('half-opens after the cool-down: a failing trial reopens it, a good one closes it', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await post(app(), '/api/v1/transcribe')).status).toBe(502);
+    expect(fake.seen).toHaveLength(1);
+    expect((await post(app(), '/api/v1/transcribe')).status).toBe(503);
+    expect(fake.seen).toHaveLength(1);
+    fake.fallback = { kind: 'ok' };
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await post(app(), '/api/v1/transcribe')).status).toBe(200);
+    expect((await post(app(), '/api/v1/transcribe')).status).toBe(200);
+    expect(await asrHealth()).toMatchObject({ ready: 200, asr: { status: 'up', circuit: 'closed' } });
+  });
+
+  it('does not count refusals of one request (400s, 429) as the provider failing', async () => {
+    fake.fallback = { kind: 'status', status: 400, message: 'bad audio' };
+    for (let i = 0; i < 4; i += 1) expect((await post(app(), '/api/v1/transcribe')).status).toBe(502);
+    expect(fake.seen).toHaveLength(4);
+    fake.fallback = { kind: 'ok' };
+  });
+});
+
+describe('ASR_FALLBACK_PROVIDER=local while the remote circuit is open', () => {
+  const { fake, app } = withFakeProvider({
+    ASR_MAX_RETRIES: '0',
+    ASR_BREAKER_FAILURES: '2',
+    ASR_BREAKER_COOLDOWN_S: '60',
+    ASR_FALLBACK_PROVIDER: 'local',
+  });
+
+  it('answers from the embedded engine, named as the provider, once the circuit opens', async () => {
+    fake.fallback = { kind: 'status', status: 503 };
+    for (let i = 0; i < 2; i += 1) expect((await post(app(), '/api/v1/transcribe')).status).toBe(503);
+    const served = await post(app(), '/api/v1/transcribe');
+    const body = (await served.json()) as { provider: string; text: string };
+    expect(served.status).toBe(200);
+    expect(body.provider).toBe('local');
+    expect(body.text.split(' ').length).toBeGreaterThan(5);
+    expect(fake.seen).toHaveLength(2);
+    const ready = (await (await fetch(`${app().url}/health/ready`)).json()) as {
+      details: { asr: Record<string, unknown> };
+    };
+    expect(ready.details.asr).toMatchObject({ status: 'degraded', circuit: 'open', fallback: 'local' });
   });
 });

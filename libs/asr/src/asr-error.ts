@@ -3,6 +3,7 @@ export type AsrErrorCode =
   | 'engine_busy'
   | 'provider_unavailable'
   | 'provider_error'
+  | 'provider_rejected'
   | 'provider_timeout'
   | 'provider_rate_limited'
   | 'provider_auth_failed'
@@ -13,6 +14,7 @@ const STATUS: Record<AsrErrorCode, number> = {
   engine_busy: 503,
   provider_unavailable: 503,
   provider_error: 502,
+  provider_rejected: 502,
   provider_timeout: 504,
   provider_rate_limited: 429,
   provider_auth_failed: 502,
@@ -31,5 +33,13 @@ export class AsrError extends Error {
     super(message);
     this.name = 'AsrError';
     this.status = STATUS[code];
+  }
+}
+
+/** A call refused at once because the provider's circuit is open (ASR_BREAKER_*): a fallback may take it. */
+export class CircuitOpenError extends AsrError {
+  constructor(message: string, retryAfterS: number) {
+    super('provider_unavailable', message, retryAfterS);
+    this.name = 'CircuitOpenError';
   }
 }

@@ -1,15 +1,15 @@
 import type { AppConfig, AsrProviderName } from '@asr/config';
 import type { AsrProvider } from './asr-provider';
+import { FallbackProvider } from './fallback-provider';
 import { LocalPocketSphinxProvider } from './local/local-provider';
 import { OpenAiCompatibleProvider } from './remote/openai-compatible-provider';
 
-/** The one place that turns ASR_PROVIDER into an implementation. */
-export function createAsrProvider(config: AppConfig): AsrProvider {
-  const provider: AsrProviderName = config.asr.provider;
+function createOne(config: AppConfig, provider: AsrProviderName): AsrProvider {
   const remote = {
     timeoutS: config.asr.timeoutS,
     maxRetries: config.asr.maxRetries,
     concurrency: config.asr.concurrency,
+    breaker: config.asr.breaker,
   };
   switch (provider) {
     case 'local': {
@@ -29,4 +29,11 @@ export function createAsrProvider(config: AppConfig): AsrProvider {
       throw new Error(`unknown ASR_PROVIDER ${String(unknown)}`);
     }
   }
+}
+
+/** The one place that turns ASR_PROVIDER (and ASR_FALLBACK_PROVIDER) into an implementation. */
+export function createAsrProvider(config: AppConfig): AsrProvider {
+  const primary = createOne(config, config.asr.provider);
+  const fallback = config.asr.fallbackProvider;
+  return fallback ? new FallbackProvider(primary, createOne(config, fallback)) : primary;
 }

@@ -26,6 +26,8 @@ export interface Transcript {
 
 /** What a provider returns for one chunk; times relative to the chunk's start. */
 export interface ChunkTranscript {
+  /** Set when another provider than the configured one served the chunk (ASR_FALLBACK_PROVIDER). */
+  provider?: string;
   text: string;
   language?: string;
   segments: Omit<TranscriptSegment, 'id'>[];

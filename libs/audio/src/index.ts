@@ -1,7 +1,7 @@
 export { AudioDecoder, type DecodeOptions } from './audio-decoder';
 export { AudioError, type AudioErrorCode } from './audio-error';
 export { AudioModule } from './audio.module';
-export { encodeWav, float32ToInt16, int16ToFloat32, roundSeconds, TARGET_SAMPLE_RATE } from './pcm';
+export { concatSamples, encodeWav, float32ToInt16, int16ToFloat32, roundSeconds, TARGET_SAMPLE_RATE } from './pcm';
 export { Resampler } from './resampler';
 export { GrowableSamples } from './growable-samples';
 export { PCM_ENCODINGS, type PcmEncoding, type PcmFormat, PcmStreamDecoder } from './pcm-stream-decoder';

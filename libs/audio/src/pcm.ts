@@ -54,3 +54,15 @@ export function encodeWav(samples: Float32Array, sampleRate: number = TARGET_SAM
   }
   return wav;
 }
+
+/** The blocks one after another in one array (the only block itself, when there is one). */
+export function concatSamples(parts: readonly Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

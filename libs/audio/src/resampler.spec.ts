@@ -1,3 +1,4 @@
+import { concatSamples } from './pcm';
 import { Resampler } from './resampler';
 
 function sine(frequency: number, rate: number, seconds: number): Float32Array {
@@ -20,13 +21,7 @@ function resample(input: Float32Array, from: number, to: number): Float32Array {
     parts.push(resampler.push(input.subarray(i, i + size)));
   }
   parts.push(resampler.flush());
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
+  return concatSamples(parts);
 }
 
 describe('Resampler', () => {

@@ -13,6 +13,15 @@ function besselI0(x: number): number {
   return sum;
 }
 
+/**
+ * Filter banks by rate pair, shared (read-only) by every resampler of that pair: each stream at 44.1 or 48 kHz
+ * would otherwise compute the same bank (a millisecond or two of CPU) when it opens. Bounded in bytes, since
+ * clients choose their rates (a bank is 10 KB–800 KB): the oldest banks go first.
+ */
+const BANKS = new Map<string, Float32Array>();
+const MAX_BANK_BYTES = 16 * 1024 * 1024;
+let bankBytes = 0;
+
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
@@ -50,7 +59,19 @@ export class Resampler {
     this.halfWidth = Math.ceil(HALF_TAPS / scale);
     this.taps = 2 * this.halfWidth;
     this.bankPhases = Math.min(this.phases, MAX_PHASES);
-    this.bank = this.buildBank(scale);
+    const key = `${fromRate}:${toRate}`;
+    let bank = BANKS.get(key);
+    if (!bank) {
+      bank = this.buildBank(scale);
+      for (const [oldest, old] of BANKS) {
+        if (bankBytes + bank.byteLength <= MAX_BANK_BYTES) break;
+        BANKS.delete(oldest);
+        bankBytes -= old.byteLength;
+      }
+      BANKS.set(key, bank);
+      bankBytes += bank.byteLength;
+    }
+    this.bank = bank;
     // Leading zeros so the first output sample has its left-hand taps.
     this.history = new Float32Array(this.halfWidth);
     this.base = this.halfWidth;

@@ -44,6 +44,8 @@ export abstract class AppConfig {
     timeoutS: number;
     maxRetries: number;
     concurrency: number;
+    breaker: { failures: number; cooldownS: number };
+    fallbackProvider: AsrProviderName | undefined;
     chunkConcurrency: number;
     local: { concurrency: number; queue: number; hmmPath: string; lmPath: string; dictPath: string };
   };
@@ -168,6 +170,8 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       timeoutS: env.ASR_TIMEOUT_S,
       maxRetries: env.ASR_MAX_RETRIES,
       concurrency: env.ASR_CONCURRENCY,
+      breaker: { failures: env.ASR_BREAKER_FAILURES, cooldownS: env.ASR_BREAKER_COOLDOWN_S },
+      fallbackProvider: env.ASR_FALLBACK_PROVIDER as AsrProviderName | undefined,
       chunkConcurrency: env.ASR_CHUNK_CONCURRENCY,
       local: {
         concurrency: env.LOCAL_ASR_CONCURRENCY || availableParallelism(),

@@ -230,6 +230,35 @@ export class EnvironmentVariables {
   @Max(10)
   ASR_MAX_RETRIES: number = 2;
 
+  @EnvVar({
+    group: 'asr',
+    description:
+      'Remote provider calls failing in a row (after retries: unreachable, 5xx, timeout, unreadable answer) that open its circuit: calls then fail at once with 503, or go to ASR_FALLBACK_PROVIDER.',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  ASR_BREAKER_FAILURES: number = 5;
+
+  @EnvVar({
+    group: 'asr',
+    description: 'Seconds an open circuit waits before letting one trial call through (half-open).',
+  })
+  @IsNumber()
+  @Min(0.1)
+  @Max(3600)
+  ASR_BREAKER_COOLDOWN_S: number = 30;
+
+  @EnvVar({
+    group: 'asr',
+    description:
+      'A second provider (local, openai, fireworks or openai-compatible, not ASR_PROVIDER) that takes the calls while the circuit of ASR_PROVIDER is open. Unset: none.',
+    lowercase: true,
+  })
+  @IsOptional()
+  @IsIn(ASR_PROVIDERS)
+  ASR_FALLBACK_PROVIDER?: string;
+
   @EnvVar({ group: 'asr', description: 'Most requests in flight to a remote provider at once; more wait their turn.' })
   @IsInt()
   @Min(1)

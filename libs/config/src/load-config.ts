@@ -142,6 +142,11 @@ export function loadConfig(rawEnv: RawEnvironment, cwd: string = process.cwd()):
   }
   const errors = validateSync(env, { forbidUnknownValues: true });
   if (errors.length > 0) return { ok: false, errors: toProblems(errors, raw) };
+  if (env.ASR_FALLBACK_PROVIDER !== undefined && env.ASR_FALLBACK_PROVIDER === env.ASR_PROVIDER)
+    return {
+      ok: false,
+      errors: [{ variable: 'ASR_FALLBACK_PROVIDER', message: 'must name another provider than ASR_PROVIDER' }],
+    };
   return { ok: true, config: toAppConfig(env, cwd), env, warnings: warningsFor(env), notices: noticesFor(env) };
 }
 

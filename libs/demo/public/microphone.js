@@ -52,7 +52,9 @@ export class Microphone {
     } catch (error) {
       throw explain(error);
     }
-    const context = new AudioContext();
+    // 'playback': the largest buffers the browser offers. Nothing here is heard, and the 100 ms blocks add more
+    // delay than the buffers do; a busy machine then drops no audio (small buffers glitch, and glitches cost words).
+    const context = new AudioContext({ latencyHint: 'playback' });
     this.context = context;
     await context.audioWorklet.addModule(new URL('pcm-worklet.js', import.meta.url));
     const source = context.createMediaStreamSource(this.stream);

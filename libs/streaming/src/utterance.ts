@@ -1,5 +1,5 @@
 import { AsrError, type AsrProvider, type ChunkTranscript, type LiveUtterance } from '@asr/asr';
-import { roundSeconds } from '@asr/audio';
+import { concatSamples, roundSeconds } from '@asr/audio';
 import { type FinalError, seconds, type ServerEvent } from './protocol';
 
 /** The embedded engine's hypothesis costs nothing to read: it is sent whenever it changes, at most every 250 ms. */
@@ -104,7 +104,7 @@ export class Utterance {
       const every = Math.min(this.options.partialEverySamples, LIVE_PARTIAL_SAMPLES);
       while (this.pending.length > 0 && !this.ended) {
         // At most one partial's worth a call: an engine catching up on a backlog still reports as it goes.
-        const waiting = concat(this.pending.splice(0));
+        const waiting = concatSamples(this.pending.splice(0));
         const chunk = waiting.subarray(0, every);
         if (waiting.length > chunk.length) this.pending.unshift(waiting.subarray(chunk.length));
         const hypothesis = await live.feed(chunk);
@@ -171,15 +171,4 @@ export class Utterance {
 function finalError(error: unknown): FinalError {
   if (error instanceof AsrError) return { code: error.code, message: error.message };
   return { code: 'transcription_failed', message: error instanceof Error ? error.message : String(error) };
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

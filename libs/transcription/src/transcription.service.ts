@@ -99,6 +99,8 @@ export class TranscriptionService {
     const started = performance.now();
     const segments: TranscriptSegment[] = [];
     let language: string | undefined = request.language;
+    /** Which providers answered: the configured one, or its fallback for chunks its open circuit refused. */
+    const servedBy = new Set<string>();
     const timings: TranscriptionTimings = { decodeMs: 0, vadMs: 0, asrMs: 0 };
     const decoded = { samples: 0 };
     try {
@@ -135,6 +137,7 @@ export class TranscriptionService {
           request.onSegments?.(done.reused.segments);
         } else {
           const { chunk, result } = done;
+          servedBy.add(result.provider ?? this.provider.name);
           language ??= result.language;
           const added = this.toSegments(chunk, result, segments.length, request.wordTimestamps);
           segments.push(...added);
@@ -192,7 +195,7 @@ export class TranscriptionService {
         duration: roundSeconds(durationS),
         segments,
       },
-      provider: this.provider.name,
+      provider: servedBy.size > 0 ? [...servedBy].join('+') : this.provider.name,
       model: this.modelFor(request.model),
       processingMs: Math.round(elapsedS * 1000),
       timings,

@@ -24,7 +24,8 @@ export function segmenterSettings(ms: SegmenterSettingsMs, rate = 16_000): Segme
     threshold: ms.threshold,
     negThreshold: Math.min(ms.negThreshold, ms.threshold),
     minSilenceSamples: Math.round((ms.minSilenceMs * rate) / 1000),
-    minSpeechSamples: Math.round((ms.minSpeechMs * rate) / 1000),
+    // A span cut at its maximum must leave a first part long enough to keep: the minimum is at most half the maximum.
+    minSpeechSamples: Math.round(Math.min(ms.minSpeechMs / 1000, ms.maxSpeechS / 2) * rate),
     padSamples: Math.round((ms.speechPadMs * rate) / 1000),
     maxSpeechSamples: Math.round(ms.maxSpeechS * rate),
   };
@@ -52,6 +53,8 @@ export class Segmenter {
   private probabilitySum = 0;
   private frames = 0;
   private lastEnd = 0;
+  /** The open span continues one cut at its maximum: it is speech already, never dropped as too short. */
+  private continued = false;
   /** Probabilities of the current span's last second, for the split rule. */
   private recent: { at: number; probability: number }[] = [];
 
@@ -110,6 +113,7 @@ export class Segmenter {
       const cut = this.quietestRecent();
       this.endSpeech(cut, events, false);
       this.startSpeech(cut);
+      this.continued = true;
       events.push({ type: 'speech-start', at: cut });
     }
     return events;
@@ -124,6 +128,7 @@ export class Segmenter {
 
   private startSpeech(at: number): void {
     this.inSpeech = true;
+    this.continued = false;
     this.speechStart = at;
     this.silenceStart = undefined;
     this.probabilitySum = 0;
@@ -139,11 +144,13 @@ export class Segmenter {
     if (this.recent.length > second) this.recent.shift();
   }
 
+  /** The least speech-like frame of the last second that leaves the first part at least the minimum speech. */
   private quietestRecent(): number {
-    let best = this.recent[0]!;
-    for (const entry of this.recent) if (entry.probability < best.probability) best = entry;
-    // Never cut at the very start: the span would not advance.
-    return best.at > this.speechStart ? best.at : this.recent[this.recent.length - 1]!.at;
+    const earliest = this.speechStart + Math.max(1, this.settings.minSpeechSamples);
+    let best: { at: number; probability: number } | undefined;
+    for (const entry of this.recent)
+      if (entry.at >= earliest && (best === undefined || entry.probability < best.probability)) best = entry;
+    return best?.at ?? this.recent[this.recent.length - 1]!.at;
   }
 
   private endSpeech(at: number, events: SegmenterEvent[], pad = true, limit = Number.POSITIVE_INFINITY): void {
@@ -153,7 +160,7 @@ export class Segmenter {
     const end = Math.min(limit, pad ? at + s.padSamples : at);
     const probability = this.frames > 0 ? this.probabilitySum / this.frames : 0;
     this.silenceStart = undefined;
-    if (at - this.speechStart < s.minSpeechSamples) return;
+    if (at - this.speechStart < s.minSpeechSamples && !this.continued) return;
     this.lastEnd = end;
     events.push({ type: 'speech-end', span: { start, end, probability } });
   }

@@ -7,6 +7,7 @@ import { type AsrCapabilities, AsrProvider, type TranscribeOptions } from '../as
 import { SlotPool, withSlot } from '../slot-pool';
 import type { ChunkTranscript, TranscriptWord } from '../transcript';
 import { toLanguageCode } from './language-codes';
+import { ProviderCircuit } from './provider-circuit';
 import { toAsrError } from './remote-error';
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry-policy';
 
@@ -24,6 +25,7 @@ export interface RemoteProviderOptions {
   timeoutS: number;
   maxRetries: number;
   concurrency: number;
+  breaker: { failures: number; cooldownS: number };
 }
 
 interface VerboseTranscription {
@@ -63,6 +65,7 @@ export class OpenAiCompatibleProvider extends AsrProvider {
   /** One WAV buffer per request slot, reused chunk after chunk (toFile copies it into the request). */
   private readonly wavBuffers: Buffer[] = [];
   private readonly retry: RetryPolicy;
+  private readonly circuit: ProviderCircuit;
 
   constructor(private readonly options: RemoteProviderOptions) {
     super();
@@ -78,15 +81,21 @@ export class OpenAiCompatibleProvider extends AsrProvider {
     this.slots = new SlotPool(options.concurrency * 16);
     for (let i = 0; i < options.concurrency; i += 1) this.slots.add(i);
     this.retry = { ...DEFAULT_RETRY, maxRetries: options.maxRetries };
+    this.circuit = new ProviderCircuit(options.name, options.breaker);
   }
 
   health(): ComponentHealth {
     const { name, endpoint } = this.options;
     // A key is not needed by every OpenAI-compatible server; it is by OpenAI and Fireworks (config enforces that).
-    return { status: 'up', provider: name, model: endpoint.model, baseUrl: endpoint.baseUrl };
+    return { status: 'up', provider: name, model: endpoint.model, baseUrl: endpoint.baseUrl, ...this.circuit.health() };
   }
 
-  async transcribe(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript> {
+  transcribe(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript> {
+    return this.circuit.run(() => this.call(samples, options));
+  }
+
+  /** One chunk: a request slot, the call with its retries, failures as AsrError (what the circuit counts). */
+  private async call(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript> {
     try {
       const result = await withSlot(this.slots, options.signal, async (slot) => {
         this.wavBuffers[slot] ??= Buffer.allocUnsafe(44 + MAX_CHUNK_SECONDS * TARGET_SAMPLE_RATE * 2);

@@ -23,6 +23,8 @@ export function toAsrError(error: unknown, provider: string, timeoutS: number): 
     }
     if (error.status === 503) return new AsrError('provider_unavailable', upstream, retryAfterS ?? 5);
     if (error.status === 504) return new AsrError('provider_timeout', upstream);
+    // The provider refused this request (its audio, its fields): it is working, and says so.
+    if (error.status >= 400 && error.status < 500) return new AsrError('provider_rejected', upstream);
     return new AsrError('provider_error', upstream);
   }
   // The SDK fails to parse a malformed body with a plain error.
