@@ -5,12 +5,11 @@
 // sessions the embedded engine holds. The load generator and the fake provider run here, pinned to core 1.
 // Usage: npm run build && node bench/stream.mjs [levels…]   (default levels: 100 200 300 400 500 600)
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, percentile, ROOT, startServer } from './support.mjs';
+import { freePort, percentile, ROOT, speechLoop, startFakeProvider, startServer } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { WebSocket } = require('ws');
@@ -27,42 +26,20 @@ execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)]);
 const pin = (pid) => execFileSync('taskset', ['-a', '-cp', '0', String(pid)]);
 
 // --- the audio every client loops: flite utterances with pauses, 16-bit PCM
-const scratch = mkdtempSync(join(tmpdir(), 'asr-bench-stream-'));
-const sentences = [
-  'The meeting will start at nine in the morning and end before lunch.',
-  'Please send me the report by Friday so I can review it over the weekend.',
-  'The weather today is cold and windy with a chance of rain in the evening.',
-  'She drove to the station and took the early train to the city.',
-];
-const silence = (seconds) => Buffer.alloc(Math.round(seconds * 16000) * 2);
-const loop = Buffer.concat(
-  sentences.flatMap((text, i) => {
-    const file = join(scratch, `${i}.wav`);
-    execFileSync('bash', [
-      '-c',
-      'flite -voice slt -t "$1" -o "$2.raw.wav" && sox "$2.raw.wav" -r 16000 -c 1 -b 16 "$2"',
-      '_',
-      text,
-      file,
-    ]);
-    const bytes = readFileSync(file);
-    return [silence(1 + i * 0.5), bytes.subarray(bytes.indexOf('data') + 8)];
-  }),
+const loop = speechLoop(
+  [
+    'The meeting will start at nine in the morning and end before lunch.',
+    'Please send me the report by Friday so I can review it over the weekend.',
+    'The weather today is cold and windy with a chance of rain in the evening.',
+    'She drove to the station and took the early train to the city.',
+  ],
+  (i) => 1 + i * 0.5,
 );
 const loopFrames = Math.floor(loop.length / FRAME_BYTES);
 
 // --- a fake OpenAI-compatible provider: reads the body, answers after a fixed latency
-const fakePort = await freePort();
-const fake = createServer((req, res) => {
-  req.resume();
-  req.on('end', () =>
-    setTimeout(() => {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ text: 'hello', language: 'english', duration: 1, segments: [], words: [] }));
-    }, PROVIDER_LATENCY_MS),
-  );
-});
-await new Promise((resolve) => fake.listen(fakePort, '127.0.0.1', resolve));
+const fake = await startFakeProvider(PROVIDER_LATENCY_MS);
+const fakePort = fake.port;
 
 // --- a bare ws server that only receives frames, as the ceiling
 const BARE = `

@@ -1,7 +1,9 @@
 // Shared by the benchmark scripts: start the built server as a process, find ports, read its memory.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,11 +20,11 @@ export function freePort() {
   });
 }
 
-/** Starts dist/apps/asr-api/src/main.js with `env` and waits for /health/ready 200. */
-export async function startServer(env, cwd) {
+/** Starts dist/apps/asr-api/src/main.js with `env` (and Node flags `extraNodeArgs`), waits for /health/ready 200. */
+export async function startServer(env, cwd, extraNodeArgs = []) {
   const port = await freePort();
   // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof) when looking into a result.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...extraNodeArgs];
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/asr-api/src/main.js')], {
     cwd,
     env: { PATH: process.env.PATH, API_HOST: '127.0.0.1', API_PORT: String(port), LOG_LEVEL: 'warn', ...env },
@@ -83,4 +85,43 @@ export async function postFile(url, path, bytes, filename, fields = {}) {
   const body = await response.text();
   if (response.status !== 200) throw new Error(`${response.status} ${body}`);
   return { ms: performance.now() - started, body, serverTiming: response.headers.get('server-timing') };
+}
+
+/**
+ * 16 kHz 16-bit PCM that clients loop: each sentence spoken by flite after a pause (`pauseS(i)` seconds), so the
+ * VAD finds utterances and silences as in real speech.
+ */
+export function speechLoop(sentences, pauseS) {
+  const scratch = mkdtempSync(join(tmpdir(), 'asr-bench-speech-'));
+  const silence = (seconds) => Buffer.alloc(Math.round(seconds * 16000) * 2);
+  return Buffer.concat(
+    sentences.flatMap((text, i) => {
+      const file = join(scratch, `${i}.wav`);
+      execFileSync('bash', [
+        '-c',
+        'flite -voice slt -t "$1" -o "$2.raw.wav" && sox "$2.raw.wav" -r 16000 -c 1 -b 16 "$2"',
+        '_',
+        text,
+        file,
+      ]);
+      const bytes = readFileSync(file);
+      return [silence(pauseS(i)), bytes.subarray(bytes.indexOf('data') + 8)];
+    }),
+  );
+}
+
+/** A fake OpenAI-compatible provider on 127.0.0.1 that reads the body and answers after `latencyMs`; its port. */
+export async function startFakeProvider(latencyMs) {
+  const port = await freePort();
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () =>
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ text: 'hello', language: 'english', duration: 1, segments: [], words: [] }));
+      }, latencyMs),
+    );
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { port, close: () => server.close() };
 }

@@ -23,6 +23,8 @@ OTHER=(
   test/long-recording.e2e-spec.ts
   test/wer.e2e-spec.ts
   test/upload-fuzz.e2e-spec.ts
+  test/provider-faults.e2e-spec.ts
+  test/client-faults.e2e-spec.ts
 )
 
 (

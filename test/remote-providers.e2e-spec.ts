@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type Behaviour, FakeOpenAi } from './support/fake-openai';
+import { type Behaviour, FakeOpenAi, withFakeProvider } from './support/fake-openai';
 import { librivoxSamples } from './support/speech';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -19,20 +19,6 @@ async function post(
   return fetch(`${t.url}${path}`, { method: 'POST', body: form, signal });
 }
 
-/** The app on a fresh fake OpenAI-compatible server, for one describe block; `app()` once beforeAll has run. */
-function withFakeProvider(env: Record<string, string>): { fake: FakeOpenAi; app: () => TestApp } {
-  const fake = new FakeOpenAi();
-  let t: TestApp | undefined;
-  beforeAll(async () => {
-    await fake.start();
-    t = await startTestApp({ env: { ASR_PROVIDER: 'openai-compatible', ASR_BASE_URL: fake.url, ...env } });
-  });
-  afterAll(async () => {
-    await t?.close();
-    await fake.stop();
-  });
-  return { fake, app: () => t! };
-}
 
 describe.each([
   {

@@ -131,7 +131,7 @@ describe('streaming with the embedded engine: word error rate of the finals', ()
     expect(wer).toBeLessThanOrEqual(rawRecorded + 2);
   });
 
-  it('speech at 8 kHz (4×, both corpora): within 3 points of the raw engine fed the same 8 kHz audio', async () => {
+  it('speech at 8 kHz (4×, both corpora): at most 3 points worse than the raw engine fed the same 8 kHz audio', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asr-stream-8k-'));
     // The raw engine takes 16 kHz: it gets the same 8 kHz audio brought up to 16 kHz by the service's resampler,
     // the very samples the server's VAD and engine see, so the difference is the streaming path alone.
@@ -152,7 +152,9 @@ describe('streaming with the embedded engine: word error rate of the finals', ()
       `streaming WER 8 kHz 4× (${speech.length} utterances): ${wer.toFixed(2)}% (raw engine on the same 8 kHz audio ${raw8k.toFixed(2)}%)`,
     );
     expect(runs).toHaveLength(5);
-    expect(Math.abs(wer - raw8k)).toBeLessThanOrEqual(3);
+    // At most 3 points worse than the raw engine. Better is no regression: the streaming edges (VAD-cut, padded)
+    // beat the raw engine's whole-file decode by up to 3.2 points in some runs (30.93% against 34.09%).
+    expect(wer - raw8k).toBeLessThanOrEqual(3);
   });
 });
 

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { startTestApp, type TestApp } from './test-app';
 
 /** What the fake saw of one request: enough to check the exact call the SDK made. */
 export interface SeenRequest {
@@ -19,7 +20,11 @@ export type Behaviour =
   | { kind: 'status'; status: number; retryAfter?: string; message?: string }
   | { kind: 'hang' }
   | { kind: 'reset' }
-  | { kind: 'malformed' };
+  | { kind: 'malformed' }
+  /** Headers at once, then the body a few bytes at a time, `intervalMs` apart: slower in total than any timeout. */
+  | { kind: 'drip'; intervalMs: number }
+  /** 200 with an HTML page, as a misconfigured proxy in front of the provider answers. */
+  | { kind: 'wrong-type' };
 
 /**
  * A small OpenAI-compatible server on 127.0.0.1: it parses the multipart request the real SDK sends, records it,
@@ -147,6 +152,20 @@ export class FakeOpenAi {
         res.setHeader('content-type', 'application/json');
         res.end('{"text": "unterminated');
         return;
+      case 'drip': {
+        res.setHeader('content-type', 'application/json');
+        const body = JSON.stringify({ text: 'too late', segments: [] });
+        for (let at = 0; at < body.length && !res.destroyed; at += 4) {
+          res.write(body.slice(at, at + 4));
+          await new Promise((resolve) => setTimeout(resolve, behaviour.intervalMs));
+        }
+        if (!res.destroyed) res.end();
+        return;
+      }
+      case 'wrong-type':
+        res.setHeader('content-type', 'text/html');
+        res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+        return;
     }
   }
 }
@@ -168,4 +187,19 @@ function soundsIn(wav: Buffer): { start: number; end: number }[] {
     else spans.push({ start: at / 16000, end: (at + window) / 16000 });
   }
   return spans;
+}
+
+/** The app on a fresh fake OpenAI-compatible server, for one describe block; `app()` once beforeAll has run. */
+export function withFakeProvider(env: Record<string, string>): { fake: FakeOpenAi; app: () => TestApp } {
+  const fake = new FakeOpenAi();
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    await fake.start();
+    t = await startTestApp({ env: { ASR_PROVIDER: 'openai-compatible', ASR_BASE_URL: fake.url, ...env } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fake.stop();
+  });
+  return { fake, app: () => t! };
 }

@@ -1,3 +1,4 @@
+import { createServer, type RequestListener } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -18,6 +19,17 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     requestIdHeader: false,
     // Behind nginx or an ingress the client address comes from X-Forwarded-For, believed only from TRUST_PROXY peers.
     trustProxy: trustProxy(config.security.trustProxy),
+    // A client that trickles its headers, or its body, is cut off instead of holding a connection (408). Node
+    // checks these every `connectionsCheckingInterval` (30 s by default): once a second keeps the limits honest.
+    serverFactory: (handler: RequestListener) =>
+      createServer(
+        {
+          headersTimeout: config.api.headersTimeoutS * 1000,
+          requestTimeout: config.api.requestTimeoutS * 1000,
+          connectionsCheckingInterval: 1000,
+        },
+        handler,
+      ),
   });
 }
 

@@ -9,8 +9,8 @@ const CORS_REQUEST_HEADERS = ['authorization', 'x-api-key', 'content-type', 'x-r
 const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'location', 'server-timing'];
 
 /**
- * What every HTTP request passes before routing (docs/security.md): security headers, CORS for CORS_ORIGINS, slow
- * clients cut off, then the key and the rate limit. Registered before the upload checks, so an unauthenticated
+ * What every HTTP request passes before routing (docs/security.md): security headers, CORS for CORS_ORIGINS, then
+ * the key and the rate limit (slow clients are cut off by the server itself: createHttpAdapter). Registered before the upload checks, so an unauthenticated
  * upload gets 401, not 413.
  */
 export async function registerHttpSecurity(app: NestFastifyApplication, config: AppConfig): Promise<void> {
@@ -25,11 +25,6 @@ export async function registerHttpSecurity(app: NestFastifyApplication, config: 
     exposedHeaders: CORS_EXPOSED_HEADERS,
     maxAge: 600,
   });
-
-  const server = app.getHttpServer();
-  // A client that trickles its headers, or its body, is cut off instead of holding a connection and a socket.
-  server.headersTimeout = config.api.headersTimeoutS * 1000;
-  server.requestTimeout = config.api.requestTimeoutS * 1000;
 
   const authenticator = app.get(Authenticator);
   const responder = app.get(ErrorResponder);

@@ -155,6 +155,9 @@ export class LiveTab {
         break;
       case 'speech.started':
         this.speaking(true);
+        // The line exists from the start of the utterance, so lines keep the order of speech even when a later
+        // utterance's partial arrives before an earlier one's final (partials are skipped while decoders are busy).
+        this.line(session, event.segment_id, 'pending', '…');
         break;
       case 'speech.stopped':
         this.speaking(false);
@@ -178,7 +181,8 @@ export class LiveTab {
 
   /**
    * One utterance's line: a partial in a lighter style, replaced by its final with the time range.
-   * @param {number} session @param {number} segment @param {'partial' | 'final' | 'failed'} kind @param {string} text
+   * @param {number} session @param {number} segment @param {'pending' | 'partial' | 'final' | 'failed'} kind
+   * @param {string} text
    * @param {number} [start] @param {number} [end]
    */
   line(session, segment, kind, text, start, end) {
@@ -189,6 +193,8 @@ export class LiveTab {
       this.lines.delete(key);
       return;
     }
+    // A late speech.started never demotes a line that already has text.
+    if (item && kind === 'pending') return;
     if (!item) {
       item = document.createElement('li');
       this.lines.set(key, item);

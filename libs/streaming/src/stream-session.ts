@@ -111,6 +111,8 @@ export class StreamSession {
   end(code: number, reason: CloseReason): Promise<void> {
     if (this.state === 'open') {
       this.state = 'ending';
+      // Finishing the last finals is not idleness.
+      clearTimeout(this.idleTimer);
       this.enqueue({ kind: 'end', code, reason });
     }
     return this.closed;
@@ -168,6 +170,8 @@ export class StreamSession {
     if (this.backlogSeconds > PAUSE_BACKLOG_S && !this.pausedForBacklog) {
       this.pausedForBacklog = true;
       this.socket.pause();
+      // While we hold the socket paused the client's audio waits in it: the client is not idle.
+      clearTimeout(this.idleTimer);
     }
   }
 
@@ -183,6 +187,7 @@ export class StreamSession {
         if (this.pausedForBacklog && this.backlogSeconds < PAUSE_BACKLOG_S / 2 && this.state === 'open') {
           this.pausedForBacklog = false;
           this.socket.resume();
+          this.armIdleTimer();
         }
       }
     } catch (error) {
