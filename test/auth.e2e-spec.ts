@@ -71,12 +71,17 @@ describe('API keys and stream tokens (API_KEYS set)', () => {
       'wrong X-API-Key': { 'x-api-key': 'not-a-key' },
       'malformed header': { authorization: `Token ${KEY_A}` },
       'stream token': { authorization: `Bearer ${token}` },
+      'expired stream token': {
+        authorization: `Bearer ${new StreamTokens(t.config).mint('key-1', Date.now() - 10 * 60_000).token}`,
+      },
+      'tampered stream token': { authorization: `Bearer ${tampered(token)}` },
     };
     const refusedWithKey: string[] = [];
     for (const operation of operations) {
       for (const [kind, headers] of Object.entries(attempts)) {
         const response = await fetch(`${t.url}${operation.path}`, { method: operation.method, headers });
-        const expected = kind === 'stream token' ? 403 : 401;
+        // Stream tokens, valid or not, open the stream only: 403 everywhere else.
+        const expected = kind.includes('stream token') ? 403 : 401;
         expect([operation.method, operation.path, kind, response.status]).toEqual([
           operation.method,
           operation.path,

@@ -28,6 +28,29 @@ function run(settings: ReturnType<typeof segmenterSettings>, probabilities: numb
 }
 
 describe('Segmenter (property-based)', () => {
+  it('ends every span it once reported as kept, even when the audio stops inside the last frame', () => {
+    fc.assert(
+      fc.property(
+        settingsArb,
+        probabilitiesArb,
+        fc.integer({ min: 0, max: FRAME_SAMPLES - 1 }),
+        (ms, probabilities, short) => {
+          const segmenter = new Segmenter(segmenterSettings(ms));
+          let owed = false;
+          for (const p of probabilities) {
+            for (const event of segmenter.push(p)) if (event.type === 'speech-end') owed = false;
+            if (segmenter.kept) owed = true;
+          }
+          // The last frame was padded: the real audio ends up to a frame earlier.
+          const total = Math.max(0, probabilities.length * FRAME_SAMPLES - short);
+          const ends = segmenter.finish(total).filter((event) => event.type === 'speech-end');
+          expect(ends.length).toBe(owed ? 1 : ends.length);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   it('gives ordered, non-overlapping spans of at least the minimum speech, each opened by its speech-start', () => {
     fc.assert(
       fc.property(settingsArb, probabilitiesArb, (ms, probabilities) => {

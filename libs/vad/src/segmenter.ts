@@ -122,7 +122,9 @@ export class Segmenter {
   /** Ends an open span at the end of the audio, or now (a stream's `finalize`); later frames may start another. */
   finish(totalSamples: number): SegmenterEvent[] {
     const events: SegmenterEvent[] = [];
-    if (this.inSpeech) this.endSpeech(this.silenceStart ?? totalSamples, events, true, totalSamples);
+    // A span `kept` has reported (a stream announced it) is never dropped here, though the audio may end inside
+    // its last frame (a padded partial frame), a little short of the minimum that frame counted towards.
+    if (this.inSpeech) this.endSpeech(this.silenceStart ?? totalSamples, events, true, totalSamples, this.kept);
     return events;
   }
 
@@ -153,14 +155,20 @@ export class Segmenter {
     return best?.at ?? this.recent[this.recent.length - 1]!.at;
   }
 
-  private endSpeech(at: number, events: SegmenterEvent[], pad = true, limit = Number.POSITIVE_INFINITY): void {
+  private endSpeech(
+    at: number,
+    events: SegmenterEvent[],
+    pad = true,
+    limit = Number.POSITIVE_INFINITY,
+    kept = false,
+  ): void {
     this.inSpeech = false;
     const s = this.settings;
     const start = Math.max(this.lastEnd, this.speechStart - s.padSamples);
     const end = Math.min(limit, pad ? at + s.padSamples : at);
     const probability = this.frames > 0 ? this.probabilitySum / this.frames : 0;
     this.silenceStart = undefined;
-    if (at - this.speechStart < s.minSpeechSamples && !this.continued) return;
+    if (at - this.speechStart < s.minSpeechSamples && !this.continued && !kept) return;
     this.lastEnd = end;
     events.push({ type: 'speech-end', span: { start, end, probability } });
   }
