@@ -19,7 +19,6 @@ async function post(
   return fetch(`${t.url}${path}`, { method: 'POST', body: form, signal });
 }
 
-
 describe.each([
   {
     provider: 'openai',
