@@ -68,7 +68,8 @@ export class Authenticator {
 
   /** The stream's handshake: a key in a header, or a stream token in `?token=`; never a raw key in the URL. */
   stream(request: IncomingMessage, query: URLSearchParams, address: string): AuthVerdict {
-    if (KEY_QUERY_PARAMS.some((name) => query.has(name)) || this.rawKeyInToken(query.get('token')))
+    const keyInUrl = KEY_QUERY_PARAMS.some((name) => query.has(name)) || this.rawKeyInToken(query.get('token'));
+    if (this.keys.enabled && keyInUrl)
       return {
         ok: false,
         error: unauthorized(
