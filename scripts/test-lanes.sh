@@ -3,7 +3,8 @@
 #   main lane:  the suites whose speech and timing tests want the CPU, in band;
 #   other lane: ESLint, Prettier and tsc, then the suites that mostly wait (a 65 s request through nginx, fake
 #               providers with fixed delays, npm in the Dockerfile's steps, child processes, a browser playing its
-#               microphone in real time) and the word-error-rate suites with no timing in them, which balance the two.
+#               microphone in real time), the long-recording suite (no timing in it) and the fault and fuzz suites,
+#               which balance the two.
 # Exit status non-zero when anything in either lane fails. Extra arguments go to both Jest runs.
 set -uo pipefail
 
@@ -21,7 +22,6 @@ OTHER=(
   test/workers.e2e-spec.ts
   test/demo-browser.e2e-spec.ts
   test/long-recording.e2e-spec.ts
-  test/wer.e2e-spec.ts
   test/upload-fuzz.e2e-spec.ts
   test/provider-faults.e2e-spec.ts
   test/client-faults.e2e-spec.ts
