@@ -7,18 +7,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, speechLoop, startFakeProvider, startServer } from './support.mjs';
+import { BENCH_SENTENCES, median, speechLoop, startFakeProvider, startServer } from './support.mjs';
 
 const MINUTES = Number(process.argv[2] ?? 10);
 const REPEATS = Number(process.argv[3] ?? 3);
 
 const loop = speechLoop(
-  [
-    'The meeting will start at nine in the morning and end before lunch.',
-    'Please send me the report by Friday so I can review it over the weekend.',
-    'She drove to the station and took the early train to the city.',
-    'We need to buy more coffee, milk and bread for the office kitchen.',
-  ],
+  [0, 1, 3, 4].map((i) => BENCH_SENTENCES[i]),
   (i) => 0.8 + (i % 3) * 0.4,
 );
 const bytes = MINUTES * 60 * 16000 * 2;

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, percentile, ROOT, speechLoop, startFakeProvider, startServer } from './support.mjs';
+import { BENCH_SENTENCES, freePort, percentile, ROOT, speechLoop, startFakeProvider, startServer } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { WebSocket } = require('ws');
@@ -26,15 +26,7 @@ execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)]);
 const pin = (pid) => execFileSync('taskset', ['-a', '-cp', '0', String(pid)]);
 
 // --- the audio every client loops: flite utterances with pauses, 16-bit PCM
-const loop = speechLoop(
-  [
-    'The meeting will start at nine in the morning and end before lunch.',
-    'Please send me the report by Friday so I can review it over the weekend.',
-    'The weather today is cold and windy with a chance of rain in the evening.',
-    'She drove to the station and took the early train to the city.',
-  ],
-  (i) => 1 + i * 0.5,
-);
+const loop = speechLoop(BENCH_SENTENCES.slice(0, 4), (i) => 1 + i * 0.5);
 const loopFrames = Math.floor(loop.length / FRAME_BYTES);
 
 // --- a fake OpenAI-compatible provider: reads the body, answers after a fixed latency

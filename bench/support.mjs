@@ -87,6 +87,15 @@ export async function postFile(url, path, bytes, filename, fields = {}) {
   return { ms: performance.now() - started, body, serverTiming: response.headers.get('server-timing') };
 }
 
+/** Sentences the streaming benchmarks speak (flite), in this order. */
+export const BENCH_SENTENCES = [
+  'The meeting will start at nine in the morning and end before lunch.',
+  'Please send me the report by Friday so I can review it over the weekend.',
+  'The weather today is cold and windy with a chance of rain in the evening.',
+  'She drove to the station and took the early train to the city.',
+  'We need to buy more coffee, milk and bread for the office kitchen.',
+];
+
 /**
  * 16 kHz 16-bit PCM that clients loop: each sentence spoken by flite after a pause (`pauseS(i)` seconds), so the
  * VAD finds utterances and silences as in real speech.

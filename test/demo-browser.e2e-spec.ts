@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { parseSync } from 'subtitle';
-import { encodeWav } from '@asr/audio';
+import { concatSamples, encodeWav } from '@asr/audio';
 import { artifactPath, launchChromium } from './support/browser';
 import { RATE, wavFloat32 } from './support/mixes';
 import { corpusSentences, librivoxSamples, mapLimit, type SpeechSample, synthesise } from './support/speech';
@@ -25,12 +25,7 @@ function concatenate(
   const edge = new Float32Array(Math.round(edgeS * RATE));
   const parts = samples.flatMap((s, i) => [i === 0 ? edge : gap, wavFloat32(s.file)]);
   parts.push(edge);
-  const audio = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    audio.set(part, at);
-    at += part.length;
-  }
+  const audio = concatSamples(parts);
   writeFileSync(file, encodeWav(audio, RATE));
   return { reference: samples.map((s) => s.reference).join(' '), seconds: audio.length / RATE };
 }

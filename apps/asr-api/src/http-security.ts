@@ -34,7 +34,7 @@ export async function registerHttpSecurity(app: NestFastifyApplication, config: 
     .addHook('onRequest', (request, reply, done) => {
       // Preflights carry no credentials by design; @fastify/cors has answered them already when CORS is on.
       if (request.method === 'OPTIONS') return done();
-      const verdict = authenticator.http(request.raw, request.url.split('?')[0]!, request.ip);
+      const verdict = authenticator.http(request.headers, request.url.split('?')[0]!, request.ip);
       if (verdict.ok) return done();
       responder.send(verdict.error, request, reply);
     });

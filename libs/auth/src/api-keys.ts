@@ -49,10 +49,6 @@ export class ApiKeys {
     return this.keys.length > 0;
   }
 
-  get count(): number {
-    return this.keys.length;
-  }
-
   /** The name of the key `presented` is, or undefined. */
   match(presented: string): string | undefined {
     const digest = sha256(presented);

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
 import { ApiError } from '@asr/observability';
 import { ApiKeys, type Caller } from './api-keys';
+import { clientAddress, type TrustProxy, trustProxy } from './client-address';
 import { RateLimiter } from './rate-limiter';
 import { looksLikeStreamToken, StreamTokens } from './stream-tokens';
 
@@ -24,6 +25,8 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return typeof header === 'string' && header.trim() ? header.trim() : undefined;
 }
 
+const isProbe = (path: string): boolean => path === '/health' || path.startsWith('/health/');
+
 const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthorized', message, CHALLENGE);
 
 /**
@@ -32,14 +35,17 @@ const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthori
  */
 @Injectable()
 export class Authenticator {
-  private readonly callers = new WeakMap<IncomingMessage, Caller>();
+  /** TRUST_PROXY for the stream's handshake (Fastify gets the same function for HTTP: createHttpAdapter). */
+  private readonly trust: TrustProxy;
 
   constructor(
     private readonly config: AppConfig,
     private readonly keys: ApiKeys,
     private readonly tokens: StreamTokens,
     private readonly limiter: RateLimiter,
-  ) {}
+  ) {
+    this.trust = trustProxy(config.security.trustProxy);
+  }
 
   get enabled(): boolean {
     return this.keys.enabled;
@@ -48,7 +54,7 @@ export class Authenticator {
   /** Paths that need no key: probes, the demo page (it asks for a key itself), metrics and docs unless configured. */
   isOpen(path: string): boolean {
     const security = this.config.security;
-    if (path === '/health' || path.startsWith('/health/')) return true;
+    if (isProbe(path)) return true;
     if (path === '/' || path.startsWith('/demo/')) return true;
     if (path === '/metrics') return !security.metricsRequireKey;
     if (path === '/docs' || path.startsWith('/docs/') || path === '/docs-json') return !security.docsRequireKey;
@@ -56,18 +62,15 @@ export class Authenticator {
   }
 
   /** An HTTP request, before routing. `address`: the client's address as the server believes it (TRUST_PROXY). */
-  http(request: IncomingMessage, path: string, address: string): AuthVerdict {
-    const verdict = this.identify(request.headers, path, address);
+  http(headers: IncomingHttpHeaders, path: string, address: string): AuthVerdict {
+    const verdict = this.identify(headers, path, address);
     if (!verdict.ok) return verdict;
     // Probes and scrapes come often and from the platform itself: never limited.
-    const limited = !(path === '/health' || path.startsWith('/health/') || path === '/metrics');
-    const rate = limited ? this.rate(verdict.caller) : verdict;
-    if (rate.ok) this.callers.set(request, verdict.caller);
-    return rate;
+    return isProbe(path) || path === '/metrics' ? verdict : this.rate(verdict.caller);
   }
 
   /** The stream's handshake: a key in a header, or a stream token in `?token=`; never a raw key in the URL. */
-  stream(request: IncomingMessage, query: URLSearchParams, address: string): AuthVerdict {
+  stream(request: IncomingMessage, query: URLSearchParams): AuthVerdict {
     const keyInUrl = KEY_QUERY_PARAMS.some((name) => query.has(name)) || this.rawKeyInToken(query.get('token'));
     if (this.keys.enabled && keyInUrl)
       return {
@@ -83,13 +86,14 @@ export class Authenticator {
       if (!check.ok) return { ok: false, error: unauthorized(check.reason) };
       return this.rate({ id: `key:${check.keyName}`, authenticated: true });
     }
-    const verdict = this.identify(request.headers, '/api/v1/stream', address);
+    const verdict = this.identify(request.headers, '/api/v1/stream', clientAddress(request, this.trust));
     return verdict.ok ? this.rate(verdict.caller) : verdict;
   }
 
-  /** The caller an admitted HTTP request spoke for (the stream-token route mints for it). */
-  callerOf(request: IncomingMessage): Caller | undefined {
-    return this.callers.get(request);
+  /** The name of the valid key these headers present, if any (the stream-token route mints for it). */
+  keyName(headers: IncomingHttpHeaders): string | undefined {
+    const key = presentedKey(headers);
+    return key === undefined ? undefined : this.keys.match(key);
   }
 
   private identify(headers: IncomingHttpHeaders, path: string, address: string): AuthVerdict {

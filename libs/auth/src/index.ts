@@ -2,4 +2,4 @@ export { type Caller } from './api-keys';
 export { AuthModule } from './auth.module';
 export { Authenticator, type AuthVerdict, presentedKey } from './authenticator';
 export { StreamTokens } from './stream-tokens';
-export { clientAddress, type TrustProxy, trustProxy } from './client-address';
+export { trustProxy } from './client-address';

@@ -1,5 +1,5 @@
 // @ts-check
-import { checkKey, streamCredentials } from './auth.js';
+import { api, checkKey, streamCredentials } from './auth.js';
 import { clock } from './formats.js';
 import { parseJson } from './json.js';
 import { Microphone, MicrophoneError } from './microphone.js';
@@ -13,7 +13,7 @@ const NO_RECONNECT = new Set([1008, 1009, 1013]);
 
 /** @param {string} language @param {string | undefined} token */
 function streamUrl(language, token) {
-  const url = new URL('api/v1/stream', document.baseURI);
+  const url = api('api/v1/stream');
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.searchParams.set('sample_rate', String(SAMPLE_RATE));
   url.searchParams.set('encoding', 'pcm_s16le');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { AsrProvider } from '@asr/asr';
-import { Authenticator, type Caller, clientAddress, type TrustProxy, trustProxy } from '@asr/auth';
+import { Authenticator, type Caller } from '@asr/auth';
 import { AppConfig } from '@asr/config';
 import { ShutdownState } from '@asr/observability';
 import { VadService } from '@asr/vad';
@@ -34,7 +34,6 @@ export class StreamingService implements BeforeApplicationShutdown {
   private readonly accepted = new WeakMap<IncomingMessage, AcceptedHandshake>();
   /** Open streams per caller, for STREAMS_PER_KEY. */
   private readonly perCaller = new Map<string, number>();
-  private readonly trust: TrustProxy;
   readonly limits: StreamLimits;
   private readonly slots: StreamSlots;
 
@@ -46,7 +45,6 @@ export class StreamingService implements BeforeApplicationShutdown {
     private readonly shutdown: ShutdownState,
     private readonly authenticator: Authenticator,
   ) {
-    this.trust = trustProxy(config.security.trustProxy);
     this.limits = {
       maxSpeechPadMs: Math.round(config.streaming.lookbackDurationS * 1000),
       maxSegmentS: config.streaming.maxDurationS,
@@ -66,7 +64,7 @@ export class StreamingService implements BeforeApplicationShutdown {
     const refusedOrigin = this.refusedOrigin(request);
     if (refusedOrigin) return { ok: false, status: 403, reason: refusedOrigin };
     const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
-    const auth = this.authenticator.stream(request, query, clientAddress(request, this.trust));
+    const auth = this.authenticator.stream(request, query);
     if (!auth.ok)
       return { ok: false, status: auth.error.getStatus(), reason: auth.error.message, headers: auth.error.headers };
     // The token is a credential, not a stream setting.
