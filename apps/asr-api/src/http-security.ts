@@ -28,14 +28,17 @@ export async function registerHttpSecurity(app: NestFastifyApplication, config: 
 
   const authenticator = app.get(Authenticator);
   const responder = app.get(ErrorResponder);
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', (request, reply, done) => {
-      // Preflights carry no credentials by design; @fastify/cors has answered them already when CORS is on.
-      if (request.method === 'OPTIONS') return done();
-      const verdict = authenticator.http(request.headers, request.url.split('?')[0]!, request.ip);
-      if (verdict.ok) return done();
-      responder.send(verdict.error, request, reply);
-    });
+  const fastify = app.getHttpAdapter().getInstance();
+  // Declared up front so every request object has the same shape (Fastify's advice for decorations).
+  fastify.decorateRequest('caller', undefined);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    // Preflights carry no credentials by design; @fastify/cors has answered them already when CORS is on.
+    if (request.method === 'OPTIONS') return done();
+    const verdict = authenticator.http(request.headers, request.url.split('?')[0]!, request.ip);
+    if (verdict.ok) {
+      request.caller = verdict.caller;
+      return done();
+    }
+    responder.send(verdict.error, request, reply);
+  });
 }

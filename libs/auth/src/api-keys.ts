@@ -3,12 +3,22 @@ import { readFileSync } from 'node:fs';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
 
+/** The one tenant of an open server (no keys): every caller shares its jobs. */
+export const OPEN_TENANT = 'open';
+
 /** Who a request speaks for: a key's name (never the key), or the client's address when the API is open. */
 export interface Caller {
   /** Keys the rate limits and shows in logs: `key:<name>` or `ip:<address>`. */
   id: string;
   authenticated: boolean;
+  /** Who owns what this caller creates (jobs): the key's name, or OPEN_TENANT when the API is open. */
+  tenant: string;
+  /** Sees every tenant's jobs: a key named in API_ADMIN_KEYS, or anyone on an open server (one shared tenant). */
+  admin: boolean;
 }
+
+/** `key-<first 8 hex of the digest>`: a key's stable name when nobody gave it one (never its position in a list). */
+const digestName = (digest: Buffer): string => `key-${digest.toString('hex').slice(0, 8)}`;
 
 interface KnownKey {
   digest: Buffer;
@@ -25,8 +35,9 @@ function parseKeysFile(text: string, file: string): KnownKey[] {
     const match = /^([0-9a-fA-F]{64})(?:\s+\*?(.+))?$/.exec(line);
     if (!match)
       throw new Error(`${file} line ${index + 1}: expected a SHA-256 hex digest, optionally followed by a name`);
-    const name = match[2] && match[2] !== '-' ? match[2].trim() : `digest-${match[1]!.slice(0, 8).toLowerCase()}`;
-    return [{ digest: Buffer.from(match[1]!, 'hex'), name }];
+    const digest = Buffer.from(match[1]!, 'hex');
+    const name = match[2] && match[2] !== '-' ? match[2].trim() : digestName(digest);
+    return [{ digest, name }];
   });
 }
 
@@ -40,7 +51,10 @@ export class ApiKeys {
 
   constructor(config: AppConfig) {
     const { apiKeys, apiKeysFile } = config.security;
-    this.keys = apiKeys.map((key, i) => ({ digest: sha256(key), name: `key-${i + 1}` }));
+    this.keys = apiKeys.map((key) => {
+      const digest = sha256(key);
+      return { digest, name: digestName(digest) };
+    });
     if (apiKeysFile) this.keys.push(...parseKeysFile(readFileSync(apiKeysFile, 'utf8'), apiKeysFile));
   }
 

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
 import { ApiError } from '@asr/observability';
-import { ApiKeys, type Caller } from './api-keys';
+import { ApiKeys, type Caller, OPEN_TENANT } from './api-keys';
 import { clientAddress, type TrustProxy, trustProxy } from './client-address';
 import { RateLimiter } from './rate-limiter';
 import { looksLikeStreamToken, StreamTokens } from './stream-tokens';
@@ -37,6 +37,7 @@ const unauthorized = (message: string): ApiError => new ApiError(401, 'unauthori
 export class Authenticator {
   /** TRUST_PROXY for the stream's handshake (Fastify gets the same function for HTTP: createHttpAdapter). */
   private readonly trust: TrustProxy;
+  private readonly admins: ReadonlySet<string>;
 
   constructor(
     private readonly config: AppConfig,
@@ -45,6 +46,7 @@ export class Authenticator {
     private readonly limiter: RateLimiter,
   ) {
     this.trust = trustProxy(config.security.trustProxy);
+    this.admins = new Set(config.security.adminKeys);
   }
 
   get enabled(): boolean {
@@ -84,7 +86,7 @@ export class Authenticator {
     if (token !== null && this.keys.enabled) {
       const check = this.tokens.verify(token);
       if (!check.ok) return { ok: false, error: unauthorized(check.reason) };
-      return this.rate({ id: `key:${check.keyName}`, authenticated: true });
+      return this.rate(this.keyCaller(check.keyName));
     }
     const verdict = this.identify(request.headers, '/api/v1/stream', clientAddress(request, this.trust));
     return verdict.ok ? this.rate(verdict.caller) : verdict;
@@ -97,7 +99,12 @@ export class Authenticator {
   }
 
   private identify(headers: IncomingHttpHeaders, path: string, address: string): AuthVerdict {
-    const anonymous: Caller = { id: `ip:${address}`, authenticated: false };
+    const anonymous: Caller = {
+      id: `ip:${address}`,
+      authenticated: false,
+      tenant: OPEN_TENANT,
+      admin: !this.keys.enabled,
+    };
     if (!this.keys.enabled || this.isOpen(path)) return { ok: true, caller: anonymous };
     const key = presentedKey(headers);
     if (key === undefined) {
@@ -118,7 +125,11 @@ export class Authenticator {
       };
     const name = this.keys.match(key);
     if (name === undefined) return { ok: false, error: unauthorized('the API key is not valid') };
-    return { ok: true, caller: { id: `key:${name}`, authenticated: true } };
+    return { ok: true, caller: this.keyCaller(name) };
+  }
+
+  private keyCaller(name: string): Caller {
+    return { id: `key:${name}`, authenticated: true, tenant: name, admin: this.admins.has(name) };
   }
 
   private rawKeyInToken(token: string | null): boolean {

@@ -33,6 +33,8 @@ export abstract class AppConfig {
   abstract readonly audio: {
     maxUploadBytes: number;
     maxUploadDurationS: number;
+    maxDecodeRatio: number;
+    decodeConcurrency: number;
     ffmpegPath: string;
     ffmpegTimeoutS: number;
   };
@@ -87,6 +89,14 @@ export abstract class AppConfig {
     webhookMaxAttempts: number;
     webhookRetryBaseS: number;
     webhookTimeoutS: number;
+    webhookConcurrency: number;
+    webhookPerHost: number;
+    downloadConcurrency: number;
+    downloadTimeoutS: number;
+    /** Bytes per second, averaged over each 10 s window; 0: none. */
+    downloadMinRate: number;
+    /** Bytes of job audio one key may keep on disk; 0: unlimited. */
+    storageQuotaBytes: number;
   };
   abstract readonly storage: {
     audioPath: string;
@@ -109,6 +119,10 @@ export abstract class AppConfig {
     trustProxy: boolean | number | string[];
     /** CORS_ORIGINS: exact origins, or '*'; empty: same-origin only. */
     corsOrigins: string[];
+    /** API_ADMIN_KEYS: key names that see every job. */
+    adminKeys: string[];
+    /** API_ALLOWED_HOSTS as given (lowercased); undefined: derived from this machine (see libs/auth host-policy). */
+    allowedHosts: string[] | undefined;
   };
 }
 
@@ -159,6 +173,8 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
     audio: {
       maxUploadBytes: env.MAX_UPLOAD_BYTES,
       maxUploadDurationS: env.MAX_UPLOAD_DURATION_S,
+      maxDecodeRatio: env.MAX_DECODE_RATIO,
+      decodeConcurrency: env.UPLOAD_DECODE_CONCURRENCY,
       ffmpegPath: env.FFMPEG_PATH,
       ffmpegTimeoutS: env.FFMPEG_TIMEOUT_S,
     },
@@ -218,6 +234,12 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       webhookMaxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
       webhookRetryBaseS: env.WEBHOOK_RETRY_BASE_S,
       webhookTimeoutS: env.WEBHOOK_TIMEOUT_S,
+      webhookConcurrency: env.WEBHOOK_CONCURRENCY,
+      webhookPerHost: env.WEBHOOK_PER_HOST,
+      downloadConcurrency: env.JOBS_DOWNLOAD_CONCURRENCY,
+      downloadTimeoutS: env.JOBS_DOWNLOAD_TIMEOUT_S,
+      downloadMinRate: env.JOBS_DOWNLOAD_MIN_RATE,
+      storageQuotaBytes: env.JOBS_STORAGE_QUOTA_MB * 1024 * 1024,
     },
     storage: {
       audioPath: path(env.AUDIO_STORAGE_PATH),
@@ -237,6 +259,8 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       streamsPerKey: env.STREAMS_PER_KEY,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       corsOrigins: list(env.CORS_ORIGINS).map((origin) => origin.replace(/\/+$/, '')),
+      adminKeys: list(env.API_ADMIN_KEYS),
+      allowedHosts: env.API_ALLOWED_HOSTS === undefined ? undefined : list(env.API_ALLOWED_HOSTS.toLowerCase()),
     },
   };
 }

@@ -147,6 +147,25 @@ export class EnvironmentVariables {
 
   @EnvVar({
     group: 'audio',
+    description:
+      'Most decoded audio (16 kHz 16-bit PCM bytes) per byte of upload; more gets 413 as soon as decoding passes it. 100 lets 2.6 kbps speech through and stops a tiny file that expands to hours of silence.',
+  })
+  @IsNumber()
+  @Min(1)
+  MAX_DECODE_RATIO: number = 100;
+
+  @EnvVar({
+    group: 'audio',
+    description:
+      'Uploads decoded at once in this process (REST and jobs); callers take turns for the slots, so one caller cannot hold them all.',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  UPLOAD_DECODE_CONCURRENCY: number = 4;
+
+  @EnvVar({
+    group: 'audio',
     description: 'The ffmpeg executable that decodes non-WAV uploads (name on PATH or a path).',
   })
   @IsString()
@@ -532,6 +551,54 @@ export class EnvironmentVariables {
   @Min(0.1)
   WEBHOOK_TIMEOUT_S: number = 10;
 
+  @EnvVar({ group: 'jobs', description: 'Webhook deliveries in flight at once in this process.' })
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  WEBHOOK_CONCURRENCY: number = 8;
+
+  @EnvVar({
+    group: 'jobs',
+    description:
+      'Webhook deliveries in flight at once to one receiver (scheme, host and port), so hanging receivers cannot take every slot.',
+  })
+  @IsInt()
+  @Min(1)
+  @AtMost((env) => env.WEBHOOK_CONCURRENCY, 'WEBHOOK_CONCURRENCY')
+  WEBHOOK_PER_HOST: number = 2;
+
+  @EnvVar({
+    group: 'jobs',
+    description: 'URL jobs downloading at once in this process; downloads never hold a JOBS_CONCURRENCY runner.',
+  })
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  JOBS_DOWNLOAD_CONCURRENCY: number = 2;
+
+  @EnvVar({ group: 'jobs', description: 'Seconds a URL job download may take in all; then the job fails.' })
+  @IsNumber()
+  @Min(1)
+  JOBS_DOWNLOAD_TIMEOUT_S: number = 600;
+
+  @EnvVar({
+    group: 'jobs',
+    description:
+      'Bytes per second a URL job download must average over every 10 s window (after the first); a slower server fails the job. 0: no minimum.',
+  })
+  @IsInt()
+  @Min(0)
+  JOBS_DOWNLOAD_MIN_RATE: number = 8192;
+
+  @EnvVar({
+    group: 'jobs',
+    description:
+      'MB of job audio one API key may keep on disk (inputs and decoded audio of its unexpired jobs); a submission or decode past it fails with storage_quota_exceeded. 0: no quota.',
+  })
+  @IsInt()
+  @Min(0)
+  JOBS_STORAGE_QUOTA_MB: number = 2048;
+
   // --- storage
   @EnvVar({ group: 'storage', description: 'Directory for stored audio (recordings, job inputs).' })
   @IsString()
@@ -639,4 +706,22 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   STREAMS_PER_KEY: number = 0;
+
+  @EnvVar({
+    group: 'security',
+    description:
+      'Names of API keys (as in API_KEYS_FILE, or key-<first 8 hex of the digest> for API_KEYS) that see and cancel every job, not only their own.',
+  })
+  @IsOptional()
+  @IsString()
+  API_ADMIN_KEYS?: string;
+
+  @EnvVar({
+    group: 'security',
+    description:
+      'Host names (and addresses) requests may name in their Host header, comma-separated; * allows any. Unset: this machine\'s names and addresses, loopback, and the hosts of CORS_ORIGINS. /health* and /metrics take any Host.',
+  })
+  @IsOptional()
+  @IsString()
+  API_ALLOWED_HOSTS?: string;
 }

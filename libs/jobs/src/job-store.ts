@@ -61,6 +61,8 @@ export abstract class JobStore {
 
   /** A job whose webhook is due, held for `holdMs` so another process does not send it at the same time. */
   abstract claimWebhook(now: number, holdMs: number): Promise<Job | undefined>;
+  /** Puts a claimed webhook back, due at `at`, with no attempt recorded (its receiver was busy). */
+  abstract deferWebhook(id: string, at: number): Promise<void>;
   abstract recordWebhookAttempt(
     id: string,
     attempt: WebhookAttempt,

@@ -336,6 +336,14 @@ export class RedisJobStore extends JobStore {
     return id ? this.get(id) : undefined;
   }
 
+  async deferWebhook(id: string, at: number): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(`${PREFIX}:rec:${id}`, 'webhook_next_at', at)
+      .zadd(`${PREFIX}:webhooks`, 'XX', at, id)
+      .exec();
+  }
+
   async recordWebhookAttempt(
     id: string,
     attempt: WebhookAttempt,

@@ -250,6 +250,11 @@ export class SqliteJobStore extends JobStore {
     return Promise.resolve(row ? toJob(row) : undefined);
   }
 
+  deferWebhook(id: string, at: number): Promise<void> {
+    this.db.prepare(`UPDATE jobs SET webhook_next_at = ? WHERE id = ? AND webhook_state = 'pending'`).run(at, id);
+    return Promise.resolve();
+  }
+
   recordWebhookAttempt(
     id: string,
     attempt: WebhookAttempt,
