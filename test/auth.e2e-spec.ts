@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StreamTokens } from '@asr/auth';
+import { deriveKey, StreamTokens } from '@asr/auth';
+import { closeAll, openAtOnce, tally } from './support/stream-admission';
 import { connect, refusedHandshake, streamUrl } from './support/stream-client';
 import { startTestApp, type TestApp } from './support/test-app';
 
@@ -37,6 +38,14 @@ function tampered(token: string): string {
   decoded.exp += 3600;
   return `${version}.${Buffer.from(JSON.stringify(decoded)).toString('base64url')}.${signature}`;
 }
+
+/** A stream token with these claims, signed with `key` (what the server signs with, or something it must not). */
+function signedToken(claims: Record<string, unknown>, key: Buffer | string): string {
+  const body = `st1.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+}
+
+const nowS = (): number => Math.floor(Date.now() / 1000);
 
 describe('API keys and stream tokens (API_KEYS set)', () => {
   let t: TestApp;
@@ -140,6 +149,61 @@ describe('API keys and stream tokens (API_KEYS set)', () => {
     }
   });
 
+  it('refuses tokens issued in the future or expiring before they were issued, and a doubled ?token=', async () => {
+    const url = streamUrl(t.url);
+    const tokens = new StreamTokens(t.config);
+    const streamKey = deriveKey(SECRET, 'stream-token');
+    const valid = await mint(KEY_A);
+    const ahead = (s: number): number => nowS() + s;
+    const urls = {
+      'issued 2 min ahead': `${url}?token=${tokens.mint('key-1', Date.now() + 120_000).token}`,
+      'exp before iat': `${url}?token=${signedToken({ aud: 'stream', sub: 'key-1', iat: ahead(20), exp: ahead(10), jti: 'a' }, streamKey)}`,
+      'exp equal to iat': `${url}?token=${signedToken({ aud: 'stream', sub: 'key-1', iat: ahead(20), exp: ahead(20), jti: 'b' }, streamKey)}`,
+      'two tokens': `${url}?token=${valid}&token=${valid}`,
+      'a token and an empty one': `${url}?token=${valid}&token=`,
+    };
+    const seen: Record<string, string> = {};
+    for (const [kind, target] of Object.entries(urls))
+      seen[kind] = await refusedHandshake(target).then(
+        (r) => `${r.status} ${r.body}`,
+        (error: Error) => error.message,
+      );
+    const expected: Record<string, RegExp> = {
+      'issued 2 min ahead': /^401 .*issued in the future/,
+      'exp before iat': /^401 .*expires before it was issued/,
+      'exp equal to iat': /^401 .*expires before it was issued/,
+      'two tokens': /^401 .*exactly one token/,
+      'a token and an empty one': /^401 .*exactly one token/,
+    };
+    // Each answer that is not the expected refusal shows itself in the failure.
+    const verdicts = Object.entries(seen).map(([kind, answer]) => [
+      kind,
+      expected[kind]!.test(answer) ? 'refused' : answer,
+    ]);
+    expect(Object.fromEntries(verdicts)).toEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, 'refused'])));
+    // Clocks of replicas differ a little: a token a few seconds ahead still opens a stream.
+    const skewed = await connect(`${url}?token=${tokens.mint('key-1', Date.now() + 10_000).token}`);
+    skewed.socket.send(JSON.stringify({ type: 'close' }));
+    expect((await skewed.run).closeCode).toBe(1000);
+  });
+
+  it('signs stream tokens with a key derived for them alone, never with SECRET_KEY itself', async () => {
+    const url = streamUrl(t.url);
+    const claims = { aud: 'stream', sub: 'key-1', iat: nowS(), exp: nowS() + 60, jti: 'c' };
+    const withSecret = await refusedHandshake(`${url}?token=${signedToken(claims, SECRET)}`).then(
+      (r) => `${r.status} ${r.body}`,
+      (error: Error) => error.message,
+    );
+    expect(withSecret).toMatch(/^401 .*bad signature/);
+    const withWebhookKey = await refusedHandshake(
+      `${url}?token=${signedToken(claims, deriveKey(SECRET, 'webhook:key-1'))}`,
+    );
+    expect(withWebhookKey.status).toBe(401);
+    const opened = await connect(`${url}?token=${signedToken(claims, deriveKey(SECRET, 'stream-token'))}`);
+    opened.socket.send(JSON.stringify({ type: 'close' }));
+    expect((await opened.run).closeCode).toBe(1000);
+  });
+
   it('checks the Origin of browser handshakes: this server’s own passes, another site’s gets 403', async () => {
     const url = streamUrl(t.url);
     const foreign = await refusedHandshake(url, { origin: 'https://evil.example', 'x-api-key': KEY_A });
@@ -154,6 +218,30 @@ describe('API keys and stream tokens (API_KEYS set)', () => {
     const text = t.logs.text;
     expect(text.length).toBeGreaterThan(1000);
     for (const secret of [KEY_A, KEY_B, SECRET, ...tokensSeen]) expect(text).not.toContain(secret);
+  });
+});
+
+describe('STREAMS_PER_KEY=1 against handshakes sent at once', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { API_KEYS: `${KEY_A},${KEY_B}`, SECRET_KEY: SECRET, STREAMS_PER_KEY: '1' } });
+  });
+  afterAll(() => t.close());
+
+  it('admits exactly one of 10 simultaneous handshakes with one key, and gives its place back when it ends', async () => {
+    const url = streamUrl(t.url);
+    const first = await openAtOnce(url, { 'x-api-key': KEY_A }, 10);
+    // Another key is counted apart.
+    const other = await openAtOnce(url, { 'x-api-key': KEY_B }, 1);
+    expect([tally(first), tally(other)]).toEqual([{ admitted: 1, too_many_streams: 9 }, { admitted: 1 }]);
+    await closeAll([...first, ...other]);
+    // Nine refusals left nothing counted: the key opens a stream again, and only one.
+    const again = await openAtOnce(url, { 'x-api-key': KEY_A }, 3);
+    expect(tally(again)).toEqual({ admitted: 1, too_many_streams: 2 });
+    await closeAll(again);
+    console.log(
+      `STREAMS_PER_KEY=1: 10 at once → ${JSON.stringify(tally(first))}; after closing, 3 → ${JSON.stringify(tally(again))}`,
+    );
   });
 });
 

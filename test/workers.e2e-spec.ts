@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeOpenAi } from './support/fake-openai';
 import { sequence, speak } from './support/mixes';
 import { startServerProcess, type ServerProcess } from './support/processes';
+import { admissionOf, closeAll, openAtOnce, tally } from './support/stream-admission';
 import { connect, sendAudio, streamUrl, toPcm16 } from './support/stream-client';
 import { waitFor } from './support/wait';
 
@@ -135,6 +137,76 @@ describe('API_WORKERS=2', () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(workers.every((pid) => workersOf(server.child.pid!).length === 0 && !isAlive(pid))).toBe(true);
+  });
+});
+
+describe('API_WORKERS=2 with STREAMS_PER_KEY=1', () => {
+  const KEY = `asr-w-${randomBytes(12).toString('hex')}`;
+  const OTHER = `asr-o-${randomBytes(12).toString('hex')}`;
+  const fake = new FakeOpenAi();
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    await fake.start();
+    const dir = mkdtempSync(join(tmpdir(), 'asr-workers-keys-'));
+    server = await startServerProcess(
+      {
+        API_WORKERS: '2',
+        API_KEYS: `${KEY},${OTHER}`,
+        SECRET_KEY: randomBytes(32).toString('hex'),
+        STREAMS_PER_KEY: '1',
+        STREAMING_MAX_CLIENTS: '20',
+        ASR_PROVIDER: 'openai-compatible',
+        ASR_BASE_URL: fake.url,
+        SHUTDOWN_DRAIN_S: '0',
+        AUDIO_STORAGE_PATH: join(dir, 'audio'),
+        TEMP_STORAGE_PATH: join(dir, 'tmp'),
+      },
+      dir,
+      30_000,
+    );
+    await waitFor(async () => (await metric(server.url, 'asr_workers')) === 2, {
+      what: 'two workers',
+      timeoutMs: 30_000,
+      everyMs: 100,
+    });
+  });
+  afterAll(async () => {
+    server.child.kill('SIGKILL');
+    await fake.stop();
+  });
+
+  it('holds one key to STREAMS_PER_KEY streams across both workers, one after another and all at once', async () => {
+    const url = streamUrl(server.url, 'interim_results=false');
+    const auth = { 'x-api-key': KEY };
+    // One after another: the kernel hands connections to the workers in turn, so these reach both.
+    const oneByOne = [];
+    for (let i = 0; i < 4; i += 1) oneByOne.push(await admissionOf(await connect(url, auth)));
+    const other = await admissionOf(await connect(url, { 'x-api-key': OTHER }));
+    expect([tally(oneByOne), other.outcome]).toEqual([{ admitted: 1, too_many_streams: 3 }, 'admitted']);
+    await closeAll([...oneByOne, other]);
+
+    const atOnce = await openAtOnce(url, auth, 12);
+    expect(tally(atOnce)).toEqual({ admitted: 1, too_many_streams: 11 });
+    await closeAll(atOnce);
+    // The supervisor gave the place back when the stream ended.
+    const again = await admissionOf(await connect(url, auth));
+    expect(again.outcome).toBe('admitted');
+
+    // A worker that dies holding the key's stream gives it back too (both are killed: either may hold it).
+    for (const pid of workersOf(server.child.pid!)) process.kill(pid, 'SIGKILL');
+    expect((await again.stream.run).closeCode).toBe(1006);
+    await waitFor(async () => (await metric(server.url, 'asr_workers').catch(() => 0)) === 2, {
+      what: 'two replacement workers',
+      timeoutMs: 30_000,
+      everyMs: 100,
+    });
+    const afterDeath = await admissionOf(await connect(url, auth));
+    expect(afterDeath.outcome).toBe('admitted');
+    await closeAll([afterDeath]);
+    console.log(
+      `API_WORKERS=2, STREAMS_PER_KEY=1: one by one ${JSON.stringify(tally(oneByOne))}, 12 at once ${JSON.stringify(tally(atOnce))}`,
+    );
   });
 });
 

@@ -11,7 +11,7 @@ import {
   replyTo,
   WORKER_READY,
 } from '@asr/observability';
-import { STREAM_SLOT_TOPICS, StreamSlotBroker } from '@asr/streaming';
+import { slotCaller, STREAM_SLOT_TOPICS, StreamSlotBroker } from '@asr/streaming';
 
 /** A worker that dies sooner than this after starting counts as a crash loop: its replacement waits longer. */
 const QUICK_DEATH_MS = 5000;
@@ -22,11 +22,14 @@ const METRICS_TIMEOUT_MS = 2000;
 /**
  * `API_WORKERS` > 1: this process only supervises. It forks the workers (each a whole server on the shared port;
  * the kernel hands connections out in turn), replaces any that die, keeps the state they share (stream admission
- * for STREAMING_MAX_CLIENTS, the summed metrics), and on SIGTERM has every worker drain, then exits.
+ * for STREAMING_MAX_CLIENTS and STREAMS_PER_KEY, the summed metrics), and on SIGTERM has every worker drain, then exits.
  */
 export function runPrimary(config: AppConfig): void {
   const logger = createRootLogger(config).child({ role: 'primary' });
-  const broker = new StreamSlotBroker(config.streaming.maxClients);
+  const broker = new StreamSlotBroker({
+    max: config.streaming.maxClients,
+    perCaller: config.security.streamsPerKey,
+  });
   const requests = new IpcCalls();
   /** Workers listening (and answering IPC): a booting one is not asked for metrics. */
   const ready = new Set<Worker>();
@@ -41,12 +44,23 @@ export function runPrimary(config: AppConfig): void {
     started.set(worker.id, Date.now());
   };
 
+  const acquireSlot = (worker: Worker, payload: unknown): unknown => {
+    const caller = slotCaller(payload);
+    // Thrown inside replyTo: the worker gets a failed reply (and refuses the stream), the primary goes on.
+    if (caller === undefined) throw new Error('a stream slot request without a caller');
+    return broker.acquire(worker.id, caller);
+  };
+  const releaseSlot = (worker: Worker, payload: unknown): void => {
+    const caller = slotCaller(payload);
+    if (caller !== undefined) broker.release(worker.id, caller);
+  };
+
   const answer = async (worker: Worker, request: IpcRequest): Promise<void> => {
-    const reply = await replyTo(request, ({ topic }) =>
+    const reply = await replyTo(request, ({ topic, payload }) =>
       topic === METRICS_TOPICS.cluster
         ? clusterMetrics()
         : topic === STREAM_SLOT_TOPICS.acquire
-          ? broker.acquire(worker.id)
+          ? acquireSlot(worker, payload)
           : undefined,
     );
     if (worker.isConnected()) worker.send(reply);
@@ -67,7 +81,8 @@ export function runPrimary(config: AppConfig): void {
   cluster.on('message', (worker, message: IpcRequest | IpcNotice | IpcReply) => {
     if (message?.kind === 'asr:request') void answer(worker, message);
     else if (message?.kind === 'asr:reply') requests.settle(message);
-    else if (message?.kind === 'asr:notice' && message.topic === STREAM_SLOT_TOPICS.release) broker.release(worker.id);
+    else if (message?.kind === 'asr:notice' && message.topic === STREAM_SLOT_TOPICS.release)
+      releaseSlot(worker, message.payload);
     else if (message?.kind === 'asr:notice' && message.topic === WORKER_READY) ready.add(worker);
   });
 

@@ -1,6 +1,6 @@
 import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Authenticator } from '@asr/auth';
+import { Authenticator, HostPolicy } from '@asr/auth';
 import type { AppConfig } from '@asr/config';
 import { ErrorResponder } from '@asr/observability';
 
@@ -9,8 +9,8 @@ const CORS_REQUEST_HEADERS = ['authorization', 'x-api-key', 'content-type', 'x-r
 const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'location', 'server-timing'];
 
 /**
- * What every HTTP request passes before routing (docs/security.md): security headers, CORS for CORS_ORIGINS, then
- * the key and the rate limit (slow clients are cut off by the server itself: createHttpAdapter). Registered before
+ * What every HTTP request passes before routing (docs/security.md): security headers, CORS for CORS_ORIGINS, the
+ * Host and Origin (DNS rebinding: HostPolicy), then the key and the rate limit (slow clients are cut off by the server itself: createHttpAdapter). Registered before
  * the upload checks, so an unauthenticated upload gets 401, not 413.
  */
 export async function registerHttpSecurity(app: NestFastifyApplication, config: AppConfig): Promise<void> {
@@ -27,6 +27,7 @@ export async function registerHttpSecurity(app: NestFastifyApplication, config: 
   });
 
   const authenticator = app.get(Authenticator);
+  const hosts = app.get(HostPolicy);
   const responder = app.get(ErrorResponder);
   const fastify = app.getHttpAdapter().getInstance();
   // Declared up front so every request object has the same shape (Fastify's advice for decorations).
@@ -34,7 +35,11 @@ export async function registerHttpSecurity(app: NestFastifyApplication, config: 
   fastify.addHook('onRequest', (request, reply, done) => {
     // Preflights carry no credentials by design; @fastify/cors has answered them already when CORS is on.
     if (request.method === 'OPTIONS') return done();
-    const verdict = authenticator.http(request.headers, request.url.split('?')[0]!, request.ip);
+    const path = request.url.split('?')[0]!;
+    // Before the key: a page that rebinds its domain to us learns nothing, and spends no one's rate limit.
+    const misdirected = hosts.check(request.headers, path);
+    if (misdirected) return responder.send(misdirected, request, reply);
+    const verdict = authenticator.http(request.headers, path, request.ip);
     if (verdict.ok) {
       request.caller = verdict.caller;
       return done();

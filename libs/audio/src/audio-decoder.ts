@@ -1,4 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
@@ -18,6 +19,21 @@ export interface DecodeOptions {
 }
 
 const SNIFF_BYTES = 12;
+/** Bytes of decoded audio per second: 16 kHz, 16-bit mono (what MAX_DECODE_RATIO compares with the upload). */
+const PCM_BYTES_PER_S = TARGET_SAMPLE_RATE * 2;
+
+/** How many bytes of the upload have been read so far (a file's size is known at once; a stream's grows). */
+interface InputSize {
+  bytes: number;
+}
+
+/** Passes the bytes through, counting them into `size`. */
+async function* counted(source: AsyncIterable<Buffer>, size: InputSize): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    size.bytes += chunk.length;
+    yield chunk;
+  }
+}
 
 /** ISO base media (MP4, M4A, MOV): `ftyp` at offset 4. Its index may sit at the end, so ffmpeg needs a file. */
 function isIsoMedia(head: Buffer): boolean {
@@ -61,8 +77,9 @@ export class AudioDecoder {
 
   /** Decodes bytes as they arrive (a stream with no file behind it). */
   async *decode(source: AsyncIterable<Buffer>, options: DecodeOptions = {}): AsyncGenerator<Float32Array> {
-    const { head, rest } = await sniff(source);
-    yield* this.limited(head, this.decodeByFormat(head, rest, options.signal), options);
+    const size: InputSize = { bytes: 0 };
+    const { head, rest } = await sniff(counted(source, size));
+    yield* this.limited(head, size, this.decodeByFormat(head, rest, options.signal), options);
   }
 
   /**
@@ -71,6 +88,7 @@ export class AudioDecoder {
    */
   async *decodeFile(path: string, options: DecodeOptions = {}): AsyncGenerator<Float32Array> {
     const head = await readHead(path, SNIFF_BYTES);
+    const size: InputSize = { bytes: (await stat(path)).size };
     const blocks = isWav(head)
       ? this.decodeWav(readFileBlocks(path))
       : isIsoMedia(head)
@@ -79,23 +97,38 @@ export class AudioDecoder {
             { stdin: createReadStream(path, { highWaterMark: 256 * 1024 }) },
             this.ffmpegOptions(options.signal),
           );
-    yield* this.limited(head, blocks, options);
+    yield* this.limited(head, size, blocks, options);
   }
 
-  /** Blocks are valid until the next is requested (buffers are reused); refuses audio above the duration cap. */
+  /**
+   * Blocks are valid until the next is requested (buffers are reused). Refuses audio above the duration cap, and
+   * audio that decodes to more than MAX_DECODE_RATIO times the upload's size (a few KB of FLAC that expand to hours
+   * of silence) as soon as decoding passes it, so such a file costs a moment of decoding instead of hours of VAD.
+   */
   private async *limited(
     head: Buffer,
+    input: InputSize,
     blocks: AsyncIterable<Float32Array>,
     options: DecodeOptions,
   ): AsyncGenerator<Float32Array> {
     const maxDurationS = options.maxDurationS ?? this.config.audio.maxUploadDurationS;
     const maxSamples = Math.floor(maxDurationS * TARGET_SAMPLE_RATE);
+    const ratio = this.config.audio.maxDecodeRatio;
     if (head.length === 0) throw new AudioError('empty_audio', 'the upload is empty');
     let samples = 0;
     for await (const block of blocks) {
       samples += block.length;
       if (samples > maxSamples) {
         throw new AudioError('audio_too_long', `the audio is longer than the ${maxDurationS} s allowed`);
+      }
+      if (samples * 2 > ratio * input.bytes) {
+        const kbps = Math.round(((input.bytes * 8) / (samples / TARGET_SAMPLE_RATE) / 1000) * 100) / 100;
+        throw new AudioError(
+          'decode_ratio_exceeded',
+          `the upload (${input.bytes} bytes) decodes to more than MAX_DECODE_RATIO=${ratio} times its size ` +
+            `(${kbps} kbps so far; the limit lets ${Math.round(((PCM_BYTES_PER_S * 8) / ratio / 1000) * 100) / 100} kbps through): ` +
+            'send the recording at a higher bitrate, or trim its silence',
+        );
       }
       if (block.length > 0) yield block;
     }

@@ -4,6 +4,7 @@ export type AudioErrorCode =
   | 'invalid_audio'
   | 'unsupported_format'
   | 'audio_too_long'
+  | 'decode_ratio_exceeded'
   | 'upload_too_large'
   | 'decode_timeout'
   | 'decoder_unavailable';
@@ -13,6 +14,7 @@ const STATUS: Record<AudioErrorCode, number> = {
   invalid_audio: 400,
   unsupported_format: 415,
   audio_too_long: 413,
+  decode_ratio_exceeded: 413,
   upload_too_large: 413,
   decode_timeout: 422,
   decoder_unavailable: 503,

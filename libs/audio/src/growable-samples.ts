@@ -1,40 +1,55 @@
-/** Samples appended at the end of one buffer that doubles as it fills, and can drop from its front. */
+/**
+ * Samples appended at the end of one buffer that doubles as it fills, and can drop from its front. Dropping only
+ * moves a start index; the held samples are moved to the front when an append needs the room, so a buffer that
+ * drops a second at a time costs O(1) per sample, not a copy of everything held at every drop.
+ */
 export class GrowableSamples {
   private data: Float32Array;
-  private used = 0;
+  private start = 0;
+  private end = 0;
 
   constructor(initialCapacity = 16_000) {
     this.data = new Float32Array(Math.max(1, initialCapacity));
   }
 
   get length(): number {
-    return this.used;
+    return this.end - this.start;
   }
 
   append(samples: Float32Array): void {
-    if (this.used + samples.length > this.data.length) {
-      const grown = new Float32Array(Math.max(this.data.length * 2, this.used + samples.length));
-      grown.set(this.data.subarray(0, this.used));
-      this.data = grown;
-    }
-    this.data.set(samples, this.used);
-    this.used += samples.length;
+    if (this.end + samples.length > this.data.length) this.makeRoom(samples.length);
+    this.data.set(samples, this.end);
+    this.end += samples.length;
   }
 
   /** A view of everything held; valid until the next append or drop. */
   get samples(): Float32Array {
-    return this.data.subarray(0, this.used);
+    return this.data.subarray(this.start, this.end);
   }
 
   /** A copy of [from, to), clamped to what is held. */
   slice(from: number, to: number): Float32Array {
-    return this.data.slice(Math.max(0, from), Math.max(0, Math.min(this.used, to)));
+    const held = this.length;
+    return this.data.slice(this.start + Math.max(0, from), this.start + Math.max(0, Math.min(held, to)));
   }
 
-  /** Forgets the first `count` samples (moving the rest to the front). */
+  /** Forgets the first `count` samples. */
   dropFront(count: number): void {
-    const drop = Math.min(this.used, count);
-    this.data.copyWithin(0, drop, this.used);
-    this.used -= drop;
+    this.start += Math.min(this.length, count);
+    if (this.start === this.end) this.start = this.end = 0;
+  }
+
+  /** Moves what is held to the front, into a buffer twice as large when moving alone would not make the room. */
+  private makeRoom(incoming: number): void {
+    const held = this.length;
+    const needed = held + incoming;
+    if (needed <= this.data.length) this.data.copyWithin(0, this.start, this.end);
+    else {
+      const grown = new Float32Array(Math.max(this.data.length * 2, needed));
+      grown.set(this.data.subarray(this.start, this.end));
+      this.data = grown;
+    }
+    this.start = 0;
+    this.end = held;
   }
 }

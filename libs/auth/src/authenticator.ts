@@ -73,6 +73,13 @@ export class Authenticator {
 
   /** The stream's handshake: a key in a header, or a stream token in `?token=`; never a raw key in the URL. */
   stream(request: IncomingMessage, query: URLSearchParams): AuthVerdict {
+    const tokens = query.getAll('token');
+    // Two tokens would leave which one was checked to whoever reads the query next (a proxy, a log, us).
+    if (this.keys.enabled && tokens.length > 1)
+      return {
+        ok: false,
+        error: unauthorized(`give exactly one token parameter (?token= appears ${tokens.length} times)`),
+      };
     const keyInUrl = KEY_QUERY_PARAMS.some((name) => query.has(name)) || this.rawKeyInToken(query.get('token'));
     if (this.keys.enabled && keyInUrl)
       return {

@@ -1,11 +1,14 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
+import { deriveKey } from './derived-keys';
 
 const VERSION = 'st1';
 const AUDIENCE = 'stream';
 /** The most any token may live, whatever STREAM_TOKEN_TTL_S says (a token in a URL ends up in histories). */
 export const MAX_STREAM_TOKEN_TTL_S = 300;
+/** How far ahead of this server's clock a token may say it was issued: replicas' clocks differ a little. */
+const MAX_CLOCK_SKEW_S = 30;
 
 interface Claims {
   aud: string;
@@ -33,7 +36,9 @@ export function looksLikeStreamToken(value: string): boolean {
 
 /**
  * Short-lived tokens that let a browser open the stream without putting a long-lived key in a URL:
- * `st1.<claims>.<HMAC-SHA256 over "st1.<claims>" with SECRET_KEY>`, audience `stream`, expiry ≤ 300 s.
+ * `st1.<claims>.<HMAC-SHA256 over "st1.<claims>">`, audience `stream`, expiry ≤ 300 s. The HMAC key is derived from
+ * SECRET_KEY for stream tokens alone (deriveKey), so nothing signed for another purpose (a webhook, whose receiver
+ * holds its key) can pass for a token, and no token reveals anything about another purpose's key.
  */
 @Injectable()
 export class StreamTokens {
@@ -42,7 +47,7 @@ export class StreamTokens {
 
   constructor(config: AppConfig) {
     // Without keys there is nothing to mint; with keys, configuration validation requires SECRET_KEY.
-    this.secret = Buffer.from(config.security.secretKey ?? '', 'utf8');
+    this.secret = deriveKey(config.security.secretKey ?? '', 'stream-token');
     this.ttlS = Math.min(config.security.streamTokenTtlS, MAX_STREAM_TOKEN_TTL_S);
   }
 
@@ -76,10 +81,24 @@ export class StreamTokens {
       return { ok: false, reason: 'the stream token is not valid (unreadable claims)' };
     }
     if (claims.aud !== AUDIENCE) return { ok: false, reason: 'the token is not for the stream' };
-    if (typeof claims.exp !== 'number' || typeof claims.iat !== 'number' || typeof claims.sub !== 'string')
+    if (
+      typeof claims.exp !== 'number' ||
+      typeof claims.iat !== 'number' ||
+      !Number.isFinite(claims.exp) ||
+      !Number.isFinite(claims.iat) ||
+      typeof claims.sub !== 'string'
+    )
       return { ok: false, reason: 'the stream token is not valid (missing claims)' };
+    if (claims.exp <= claims.iat)
+      return { ok: false, reason: 'the stream token is not valid (it expires before it was issued)' };
     if (claims.exp - claims.iat > MAX_STREAM_TOKEN_TTL_S)
       return { ok: false, reason: 'the stream token lives longer than allowed' };
+    // A token from the future was minted by a clock far ahead, or made to outlive its expiry: refused either way.
+    if ((claims.iat - MAX_CLOCK_SKEW_S) * 1000 > now)
+      return {
+        ok: false,
+        reason: `the stream token was issued in the future (more than ${MAX_CLOCK_SKEW_S} s ahead of this server's clock)`,
+      };
     if (claims.exp * 1000 <= now) return { ok: false, reason: 'the stream token has expired; mint a new one' };
     return { ok: true, keyName: claims.sub };
   }

@@ -157,12 +157,12 @@ export class EnvironmentVariables {
   @EnvVar({
     group: 'audio',
     description:
-      'Uploads decoded at once in this process (REST and jobs); callers take turns for the slots, so one caller cannot hold them all.',
+      'Uploads decoded and transcribed at once in this process (REST uploads and jobs); more wait, and waiting callers take the free slots in turn, so one caller cannot hold them all.',
   })
   @IsInt()
   @Min(1)
-  @Max(256)
-  UPLOAD_DECODE_CONCURRENCY: number = 4;
+  @Max(1024)
+  UPLOAD_DECODE_CONCURRENCY: number = 16;
 
   @EnvVar({
     group: 'audio',

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
@@ -56,6 +56,22 @@ export class JobFiles {
     } catch {
       return false;
     }
+  }
+
+  /** Bytes the jobs' directories hold on disk (what a storage quota counts). */
+  async usage(ids: readonly string[]): Promise<number> {
+    let bytes = 0;
+    for (const id of ids) {
+      const entries = await readdir(this.directory(id), { withFileTypes: true }).catch(() => []);
+      for (const entry of entries)
+        if (entry.isFile()) bytes += (await stat(join(this.directory(id), entry.name)).catch(() => ({ size: 0 }))).size;
+    }
+    return bytes;
+  }
+
+  /** Drops a succeeded job's recording (input and decoded audio); its result stays in the store. */
+  async removeAudio(id: string): Promise<void> {
+    await Promise.all([rm(this.input(id), { force: true }), rm(this.audio(id), { force: true })]);
   }
 
   async remove(id: string): Promise<void> {

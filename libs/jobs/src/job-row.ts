@@ -4,6 +4,7 @@ import { type Job, type JobError, type JobStatus, runnerOf, type WebhookAttempt 
 export interface JobRow {
   id: string;
   status: JobStatus;
+  tenant: string | null;
   options: string;
   source: string;
   created_at: number;
@@ -24,6 +25,7 @@ export function toJob(row: JobRow): Job {
   return {
     id: row.id,
     status: row.status,
+    ...(row.tenant !== null ? { tenant: row.tenant } : {}),
     options: JSON.parse(row.options) as Job['options'],
     source: JSON.parse(row.source) as Job['source'],
     createdAt: row.created_at,

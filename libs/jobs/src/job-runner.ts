@@ -9,6 +9,7 @@ import type { Job, JobError } from './job';
 import { JobFiles } from './job-files';
 import { JobStore, type Lease } from './job-store';
 import { JobsMetrics } from './jobs-metrics';
+import { Slots } from './slots';
 import { UrlFetcher } from './url-fetcher';
 
 /** How often an idle runner looks for work it was not told about (another process's submissions, orphans). */
@@ -46,6 +47,9 @@ function jobError(error: unknown): JobError {
  * Runs jobs: up to JOBS_CONCURRENCY at a time in this process, each decoded once to a WAV, then VAD-chunked and
  * transcribed chunk by chunk with every finished chunk saved, so a job taken over after a crash or a restart sends
  * only the chunks not yet done. A cancel (from any process) aborts the provider call in flight.
+ *
+ * A URL job gives its runner slot back while its audio downloads (JOBS_DOWNLOAD_CONCURRENCY at a time), so a slow
+ * server never holds up transcription; it takes a slot again, ahead of newly claimed jobs, once the audio is there.
  */
 @Injectable()
 export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -55,7 +59,14 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   private pollTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private filling = false;
+  /** A wake came while filling: fill once more, or a slot freed meanwhile waits for the next poll. */
+  private wakeAgain = false;
   private stopped = false;
+  /** JOBS_CONCURRENCY: jobs decoding or transcribing. */
+  private readonly runnerSlots: Slots;
+  private readonly downloadSlots: Slots;
+  /** URL jobs held here before their audio is there, downloading or waiting to. */
+  private downloadPhase = 0;
   private readonly work = new Set<Promise<void>>();
 
   constructor(
@@ -69,6 +80,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   ) {
     // A lease not renewed for JOBS_LEASE_S marks an orphan any runner may take.
     this.lease = { owner: newOwner(), ttlMs: config.jobs.leaseS * 1000 };
+    this.runnerSlots = new Slots(config.jobs.concurrency);
+    this.downloadSlots = new Slots(config.jobs.downloadConcurrency);
   }
 
   onApplicationBootstrap(): void {
@@ -88,9 +101,19 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /** A job was submitted here, or a slot came free: look for work now rather than at the next poll. */
   wake(): void {
-    if (this.filling || this.stopped) return;
+    if (this.stopped) return;
+    if (this.filling) {
+      this.wakeAgain = true;
+      return;
+    }
     this.filling = true;
-    void this.fill().finally(() => (this.filling = false));
+    void this.fill().finally(() => {
+      this.filling = false;
+      if (this.wakeAgain) {
+        this.wakeAgain = false;
+        this.wake();
+      }
+    });
   }
 
   /** Cancels a job this process runs (the store already says cancelled). */
@@ -102,14 +125,31 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     return this.running.size;
   }
 
+  /**
+   * Claims while a runner slot is free. The store hands out the oldest job, URL or not, so once this process holds
+   * JOBS_DOWNLOAD_CONCURRENCY downloading and as many waiting it claims nothing (other processes may) until one
+   * is done: one process must not hoard the queue's URL jobs.
+   */
   private async fill(): Promise<void> {
     try {
-      while (!this.stopped && this.running.size < this.config.jobs.concurrency) {
-        const job = await this.store.claim(this.lease, (owner) => ownerIsDead(owner, this.lease.owner));
+      const maxDownloadPhase = 2 * this.config.jobs.downloadConcurrency;
+      while (!this.stopped && this.downloadPhase < maxDownloadPhase && this.runnerSlots.tryTake()) {
+        let job: Job | undefined;
+        try {
+          job = await this.store.claim(this.lease, (owner) => ownerIsDead(owner, this.lease.owner));
+        } finally {
+          if (!job) this.runnerSlots.give();
+        }
         if (!job) break;
+        // Decided before the next claim, so the bound on URL jobs held here is exact.
+        const fetchFirst = Boolean(job.source.url) && !(await this.files.exists(this.files.input(job.id)));
+        if (fetchFirst) {
+          this.downloadPhase += 1;
+          this.runnerSlots.give();
+        }
         const controller = new AbortController();
         this.running.set(job.id, controller);
-        const work = this.run(job, controller.signal)
+        const work = this.run(job, controller.signal, fetchFirst)
           .catch((error: unknown) => this.logger.error({ err: error, job: job.id }, 'job bookkeeping failed'))
           .finally(() => {
             this.running.delete(job.id);
@@ -135,14 +175,36 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     }
   }
 
-  private async run(job: Job, signal: AbortSignal): Promise<void> {
+  /** Fetches a URL job's audio holding a download slot only. */
+  private async download(job: Job, input: string, signal: AbortSignal): Promise<void> {
+    await this.downloadSlots.take(signal);
+    try {
+      await this.fetcher.download(job.source.url!, this.files.directory(job.id), input, signal);
+    } finally {
+      this.downloadSlots.give();
+    }
+  }
+
+  /**
+   * Entered holding a runner slot, or (`fetchFirst`) in the download phase without one; gives back whatever it
+   * holds however it ends.
+   */
+  private async run(job: Job, signal: AbortSignal, fetchFirst: boolean): Promise<void> {
     const started = performance.now();
     const owner = this.lease.owner;
     this.logger.log({ job: job.id, run: job.runs, doneS: job.doneS }, job.runs > 1 ? 'job resumed' : 'job started');
+    let holdsSlot = !fetchFirst;
     try {
       const input = this.files.input(job.id);
-      if (job.source.url && !(await this.files.exists(input))) {
-        await this.fetcher.download(job.source.url, this.files.directory(job.id), input, signal);
+      if (fetchFirst) {
+        try {
+          await this.download(job, input, signal);
+        } finally {
+          this.downloadPhase -= 1;
+          this.wake();
+        }
+        await this.runnerSlots.take(signal);
+        holdsSlot = true;
       }
       const audio = this.files.audio(job.id);
       if (job.durationS === undefined || !(await this.files.exists(audio))) {
@@ -193,6 +255,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         this.metrics.finished('failed', (performance.now() - started) / 1000);
       }
       this.logger.warn({ job: job.id, error: failure }, 'job failed');
+    } finally {
+      if (holdsSlot) this.runnerSlots.give();
     }
   }
 }

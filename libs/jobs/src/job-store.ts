@@ -2,6 +2,8 @@ import type { FinishedChunk, Job, JobError, JobOptions, JobResult, JobSource, Jo
 
 export interface NewJob {
   id: string;
+  /** Who owns it (Caller.tenant). */
+  tenant: string;
   options: JobOptions;
   source: JobSource;
   webhookUrl?: string;
@@ -30,8 +32,10 @@ export abstract class JobStore {
   /** Adds a queued job unless `maxQueued` are already waiting; false when full. */
   abstract create(job: NewJob, maxQueued: number): Promise<boolean>;
   abstract get(id: string): Promise<Job | undefined>;
-  /** Newest first. */
-  abstract list(offset: number, limit: number, status?: JobStatus): Promise<JobPage>;
+  /** Newest first; only `tenant`'s jobs when it is given (undefined: everyone's, for admins). */
+  abstract list(offset: number, limit: number, status?: JobStatus, tenant?: string): Promise<JobPage>;
+  /** Ids of every job `tenant` has stored (for its storage quota). */
+  abstract tenantJobIds(tenant: string): Promise<string[]>;
   abstract countByStatus(): Promise<Record<JobStatus, number>>;
 
   /**

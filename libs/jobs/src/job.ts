@@ -12,6 +12,8 @@ export interface JobOptions {
   language?: string;
   prompt?: string;
   wordTimestamps: boolean;
+  /** Keep the input and decoded audio after the job succeeds (they count against the key's storage quota). */
+  keepAudio?: boolean;
 }
 
 /** Where the audio came from: an upload (its file name) or a URL the runner fetches. */
@@ -48,6 +50,8 @@ export interface Webhook {
 export interface Job {
   id: string;
   status: JobStatus;
+  /** The key (its name) that submitted the job, OPEN_TENANT on an open server; absent for jobs stored before tenancy. */
+  tenant?: string;
   options: JobOptions;
   source: JobSource;
   createdAt: number;

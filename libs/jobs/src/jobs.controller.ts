@@ -16,6 +16,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Caller, callerOf, RequestCaller } from '@asr/auth';
 import { TempFiles } from '@asr/audio';
 import { ApiError } from '@asr/observability';
 import { readUpload, validateFields } from '@asr/transcription';
@@ -69,7 +70,11 @@ export class JobsController {
     if (request.isMultipart()) {
       const upload = await readUpload(request, this.tempFiles);
       try {
-        view = await this.jobs.submitUpload(upload, validateFields(JobUploadFields, upload.fields, true));
+        view = await this.jobs.submitUpload(
+          callerOf(request),
+          upload,
+          validateFields(JobUploadFields, upload.fields, true),
+        );
       } finally {
         await upload.remove();
       }
@@ -83,52 +88,53 @@ export class JobsController {
       }
       const body = (request.body ?? {}) as Record<string, string>;
       const fields = validateFields(JobUrlRequest, body, true);
-      view = await this.jobs.submitUrl(fields.url, fields);
+      view = await this.jobs.submitUrl(callerOf(request), fields.url, fields);
     }
     void reply.header('location', view.links.self);
     return accepted(view);
   }
 
   @Get()
-  @ApiOperation({ summary: 'Recent jobs, newest first.' })
+  @ApiOperation({ summary: "This key's recent jobs, newest first (every key's for API_ADMIN_KEYS)." })
   @ApiOkResponse({ type: JobListDto })
-  async list(@Query() query: JobListQuery): Promise<JobListDto> {
+  async list(@RequestCaller() caller: Caller, @Query() query: JobListQuery): Promise<JobListDto> {
     const offset = query.offset ?? 0;
     const limit = query.limit ?? 20;
-    const page = await this.jobs.list(offset, limit, query.status);
+    const page = await this.jobs.list(caller, offset, limit, query.status);
     return { ...page, offset, limit };
   }
 
   @Get(':id')
   @ApiOperation({ summary: "A job's status, progress, error and webhook attempts." })
   @ApiOkResponse({ type: JobDto })
-  @ApiNotFoundResponse({ description: 'No such job (or it expired).' })
-  async get(@Param('id', ParseUUIDPipe) id: string): Promise<JobDto> {
-    return jobView(await this.jobs.get(id));
+  @ApiNotFoundResponse({ description: "No such job (or it expired, or it is another key's)." })
+  async get(@RequestCaller() caller: Caller, @Param('id', ParseUUIDPipe) id: string): Promise<JobDto> {
+    return jobView(await this.jobs.get(caller, id));
   }
 
   @Get(':id/result')
   @ApiOperation({ summary: "A succeeded job's transcript as json, text, srt, vtt or verbose_json." })
   @ApiProduces('application/json', 'text/plain', 'application/x-subrip', 'text/vtt')
   @ApiOkResponse({ type: JobResultDto, description: 'With format=json; other formats as their files.' })
-  @ApiNotFoundResponse({ description: 'No such job.' })
+  @ApiNotFoundResponse({ description: "No such job, or another key's." })
   @ApiConflictResponse({ description: 'The job has not succeeded (yet, or at all).' })
   async result(
+    @RequestCaller() caller: Caller,
     @Param('id', ParseUUIDPipe) id: string,
     @Query() query: JobResultQuery,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { body, contentType } = await this.jobs.result(id, query.format ?? 'json');
+    const { body, contentType } = await this.jobs.result(caller, id, query.format ?? 'json');
     await reply.status(200).type(contentType).send(body);
   }
 
   @Delete(':id')
   @ApiOperation({ summary: 'Cancel a queued or running job; a running one stops its provider call at once.' })
   @ApiOkResponse({ type: JobDto })
-  @ApiNotFoundResponse({ description: 'No such job.' })
+  @ApiNotFoundResponse({ description: "No such job, or another key's." })
   @ApiConflictResponse({ description: 'The job already finished.' })
-  cancel(@Param('id', ParseUUIDPipe) id: string): Promise<JobDto> {
-    return this.jobs.cancel(id);
+  cancel(@RequestCaller() caller: Caller, @Param('id', ParseUUIDPipe) id: string): Promise<JobDto> {
+    return this.jobs.cancel(caller, id);
   }
 
   @Get(':id/events')
@@ -138,9 +144,13 @@ export class JobsController {
   })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'An event stream; each event carries the job as JSON.' })
-  @ApiNotFoundResponse({ description: 'No such job.' })
-  async events(@Param('id', ParseUUIDPipe) id: string, @Res() reply: FastifyReply): Promise<void> {
-    await this.jobs.get(id);
+  @ApiNotFoundResponse({ description: "No such job, or another key's." })
+  async events(
+    @RequestCaller() caller: Caller,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await this.jobs.get(caller, id);
     const stream = new Readable({ read: () => undefined });
     let last = '';
     let timer: NodeJS.Timeout | undefined;
@@ -151,7 +161,7 @@ export class JobsController {
     };
     const look = async (): Promise<void> => {
       try {
-        const job = await this.jobs.get(id);
+        const job = await this.jobs.get(caller, id);
         const data = JSON.stringify(jobView(job));
         const final = FINAL_STATUSES.has(job.status);
         if (data !== last || final) stream.push(`event: ${final ? job.status : 'progress'}\ndata: ${data}\n\n`);

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { NativeTranscriptionFields, NativeTranscriptionResponse } from '@asr/transcription';
 import { JOB_STATUSES, type JobStatus } from './job';
 
@@ -14,6 +14,18 @@ export class JobUploadFields extends NativeTranscriptionFields {
   @IsString()
   @MaxLength(2048)
   webhook_url?: string;
+
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    default: 'false',
+    description:
+      "Keep the recording (as sent, and decoded) after the job succeeds; it counts against the key's JOBS_STORAGE_QUOTA_MB until the job expires.",
+  })
+  @IsOptional()
+  // Multipart sends text; a JSON body may send a boolean.
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'boolean' ? String(value) : value))
+  @IsIn(['true', 'false'])
+  keep_audio?: 'true' | 'false';
 }
 
 /** A JSON job: the audio is fetched from `url` (JOBS_ALLOW_URLS=true). */

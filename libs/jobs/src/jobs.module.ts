@@ -1,9 +1,11 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
+import { AuthModule } from '@asr/auth';
 import { TranscriptionModule } from '@asr/transcription';
 import { JobFiles } from './job-files';
 import { JobRetention } from './job-retention';
 import { JobRunner } from './job-runner';
+import { JobStorageQuota } from './job-storage-quota';
 import { JobStore } from './job-store';
 import { jobStoreProvider } from './job-store.factory';
 import { JobsController } from './jobs.controller';
@@ -16,7 +18,7 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 
 /** Transcription jobs for long recordings: the API, the runner, webhooks, retention and the store. */
 @Module({
-  imports: [TranscriptionModule],
+  imports: [TranscriptionModule, AuthModule],
   controllers: [JobsController],
   providers: [
     ...jobMetricProviders,
@@ -32,6 +34,7 @@ import { WebhookDispatcher } from './webhook-dispatcher';
     JobRunner,
     WebhookDispatcher,
     JobRetention,
+    JobStorageQuota,
     JobsService,
     JobsHealth,
   ],

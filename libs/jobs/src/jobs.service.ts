@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { type Caller, WebhookSecrets } from '@asr/auth';
 import { AppConfig } from '@asr/config';
 import { ApiError } from '@asr/observability';
 import {
@@ -17,8 +18,8 @@ import { JobRunner } from './job-runner';
 import { JobStore } from './job-store';
 import { type JobView, jobView } from './job-view';
 import type { JobUploadFields, ResultFormat } from './jobs.dto';
+import { JobStorageQuota } from './job-storage-quota';
 import { TargetPolicy } from './target-policy';
-import { WebhookDispatcher } from './webhook-dispatcher';
 
 /** Retry-After for a full queue: long enough for a job or two to finish. */
 const QUEUE_FULL_RETRY_S = 30;
@@ -30,7 +31,11 @@ export interface FormattedResult {
   contentType: string;
 }
 
-/** Submitting, reading and cancelling jobs; the controller and the CLI's HTTP calls come through here. */
+/**
+ * Submitting, reading and cancelling jobs; the controller and the CLI's HTTP calls come through here. Every job
+ * belongs to the caller's tenant (its key): a caller sees only its own jobs — others' are 404, as if they did not
+ * exist — unless it is an admin (API_ADMIN_KEYS, or anyone on an open server).
+ */
 @Injectable()
 export class JobsService {
   constructor(
@@ -38,19 +43,21 @@ export class JobsService {
     private readonly files: JobFiles,
     private readonly runner: JobRunner,
     private readonly policy: TargetPolicy,
-    private readonly webhooks: WebhookDispatcher,
+    private readonly secrets: WebhookSecrets,
+    private readonly quota: JobStorageQuota,
     private readonly config: AppConfig,
   ) {}
 
-  async submitUpload(upload: SpooledUpload, fields: JobUploadFields): Promise<JobView> {
+  async submitUpload(caller: Caller, upload: SpooledUpload, fields: JobUploadFields): Promise<JobView> {
     await this.available();
     const id = randomUUID();
     const options = await this.prepare(fields);
+    await this.quota.admit(caller.tenant, upload.bytes);
     await this.files.adoptUpload(id, upload.path);
-    return this.enqueue(id, options, { filename: upload.filename, bytes: upload.bytes }, fields.webhook_url);
+    return this.enqueue(caller, id, options, { filename: upload.filename, bytes: upload.bytes }, fields.webhook_url);
   }
 
-  async submitUrl(url: string, fields: Omit<JobUploadFields, 'file'>): Promise<JobView> {
+  async submitUrl(caller: Caller, url: string, fields: Omit<JobUploadFields, 'file'>): Promise<JobView> {
     if (!this.config.jobs.allowUrls) {
       throw new ApiError(
         400,
@@ -61,22 +68,28 @@ export class JobsService {
     await this.policy.check(url, 'url');
     await this.available();
     const options = await this.prepare(fields);
-    return this.enqueue(randomUUID(), options, { url }, fields.webhook_url);
+    await this.quota.admit(caller.tenant, 0);
+    return this.enqueue(caller, randomUUID(), options, { url }, fields.webhook_url);
   }
 
-  async get(id: string): Promise<Job> {
+  async get(caller: Caller, id: string): Promise<Job> {
     await this.available();
-    return this.find(id);
+    return this.find(caller, id);
   }
 
-  async list(offset: number, limit: number, status?: JobStatus): Promise<{ jobs: JobView[]; total: number }> {
+  async list(
+    caller: Caller,
+    offset: number,
+    limit: number,
+    status?: JobStatus,
+  ): Promise<{ jobs: JobView[]; total: number }> {
     await this.available();
-    const page = await this.store.list(offset, limit, status);
+    const page = await this.store.list(offset, limit, status, caller.admin ? undefined : caller.tenant);
     return { jobs: page.jobs.map(jobView), total: page.total };
   }
 
-  async result(id: string, format: ResultFormat): Promise<FormattedResult> {
-    const job = await this.get(id);
+  async result(caller: Caller, id: string, format: ResultFormat): Promise<FormattedResult> {
+    const job = await this.get(caller, id);
     if (job.status !== 'succeeded') {
       const why = job.error ? `: ${job.error.message}` : '';
       throw new ApiError(
@@ -114,10 +127,12 @@ export class JobsService {
     }
   }
 
-  async cancel(id: string): Promise<JobView> {
+  async cancel(caller: Caller, id: string): Promise<JobView> {
     await this.available();
+    // Looked up first: a cancel of another tenant's job must change nothing (and say only 404).
+    await this.find(caller, id);
     const before = await this.store.cancel(id);
-    if (before === undefined) await this.find(id);
+    if (before === undefined) await this.find(caller, id);
     if (before && FINAL_STATUSES.has(before)) {
       throw new ApiError(
         409,
@@ -126,13 +141,14 @@ export class JobsService {
       );
     }
     this.runner.abortLocal(id);
-    return jobView(await this.find(id));
+    return jobView(await this.find(caller, id));
   }
 
-  /** The job, or 404; the store already answered in this request. */
-  private async find(id: string): Promise<Job> {
+  /** The job, or 404 when there is none or it is another tenant's (the answers are the same on purpose). */
+  private async find(caller: Caller, id: string): Promise<Job> {
     const job = await this.store.get(id);
-    if (!job) throw new ApiError(404, 'job_not_found', `no job ${id} (finished jobs are kept JOBS_RETENTION_HOURS)`);
+    if (!job || !(caller.admin || job.tenant === caller.tenant))
+      throw new ApiError(404, 'job_not_found', `no job ${id} (finished jobs are kept JOBS_RETENTION_HOURS)`);
     return job;
   }
 
@@ -153,11 +169,11 @@ export class JobsService {
   /** Validates what every submission shares; refuses a webhook the server could not sign or may not call. */
   private async prepare(fields: Omit<JobUploadFields, 'file'>): Promise<JobOptions> {
     if (fields.webhook_url !== undefined) {
-      if (!this.webhooks.canSign) {
+      if (!this.secrets.available) {
         throw new ApiError(
           400,
           'webhooks_unavailable',
-          'webhooks are signed with SECRET_KEY and this server has none set; submit without webhook_url and poll',
+          'webhooks are signed with keys derived from SECRET_KEY and this server has none set; submit without webhook_url and poll',
         );
       }
       await this.policy.check(fields.webhook_url, 'webhook_url');
@@ -166,11 +182,21 @@ export class JobsService {
       language: normaliseLanguage(fields.language),
       prompt: fields.prompt,
       wordTimestamps: fields.timestamps === 'word',
+      ...(fields.keep_audio === 'true' ? { keepAudio: true } : {}),
     };
   }
 
-  private async enqueue(id: string, options: JobOptions, source: JobSource, webhookUrl?: string): Promise<JobView> {
-    const created = await this.store.create({ id, options, source, webhookUrl }, this.config.jobs.maxQueued);
+  private async enqueue(
+    caller: Caller,
+    id: string,
+    options: JobOptions,
+    source: JobSource,
+    webhookUrl?: string,
+  ): Promise<JobView> {
+    const created = await this.store.create(
+      { id, tenant: caller.tenant, options, source, webhookUrl },
+      this.config.jobs.maxQueued,
+    );
     if (!created) {
       await this.files.remove(id);
       throw new ApiError(

@@ -14,6 +14,7 @@ const QUEUE = 'transcription-jobs';
 /** Fields of a job's hash that make up the Job (the result is kept apart: it can be large). */
 const FIELDS = [
   'status',
+  'tenant',
   'options',
   'source',
   'created_at',
@@ -69,14 +70,16 @@ end
 return {status, 'ok'}
 `;
 
-/** Adds a queued job unless ARGV[3] are already queued. */
+/** Adds a queued job of tenant ARGV[5] unless ARGV[3] are already queued. */
 const CREATE = `
 local p, id = ARGV[1], ARGV[2]
 if redis.call('SCARD', p .. ':status:queued') >= tonumber(ARGV[3]) then return 0 end
 local rec = p .. ':rec:' .. id
-for i = 5, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+for i = 6, #ARGV, 2 do redis.call('HSET', rec, ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', rec, 'tenant', ARGV[5])
 redis.call('SADD', p .. ':status:queued', id)
 redis.call('ZADD', p .. ':created', ARGV[4], id)
+redis.call('ZADD', p .. ':created:t:' .. ARGV[5], ARGV[4], id)
 return 1
 `;
 
@@ -98,6 +101,8 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. ':finished', '-inf', ARGV[2
   if redis.call('HGET', rec, 'webhook_state') ~= 'pending' then
     local status = redis.call('HGET', rec, 'status')
     if status then redis.call('SREM', p .. ':status:' .. status, id) end
+    local tenant = redis.call('HGET', rec, 'tenant')
+    if tenant then redis.call('ZREM', p .. ':created:t:' .. tenant, id) end
     redis.call('DEL', rec, p .. ':chunks:' .. id, p .. ':result:' .. id, p .. ':attempts:' .. id)
     redis.call('ZREM', p .. ':finished', id)
     redis.call('ZREM', p .. ':created', id)
@@ -164,6 +169,7 @@ export class RedisJobStore extends JobStore {
   private lastError: string | undefined;
 
   async create(job: NewJob, maxQueued: number): Promise<boolean> {
+    const now = Date.now();
     const fields: (string | number)[] = [
       'status',
       'queued',
@@ -172,14 +178,14 @@ export class RedisJobStore extends JobStore {
       'source',
       JSON.stringify(job.source),
       'created_at',
-      Date.now(),
+      now,
       'done_s',
       0,
       'runs',
       0,
     ];
     if (job.webhookUrl) fields.push('webhook_url', job.webhookUrl);
-    const created = await this.redis.eval(CREATE, 0, PREFIX, job.id, maxQueued, Date.now(), ...fields);
+    const created = await this.redis.eval(CREATE, 0, PREFIX, job.id, maxQueued, now, job.tenant, ...fields);
     if (created !== 1) return false;
     await this.queue.add('transcribe', { id: job.id }, { jobId: job.id, removeOnComplete: true, removeOnFail: true });
     return true;
@@ -198,6 +204,7 @@ export class RedisJobStore extends JobStore {
     const row: JobRow = {
       id,
       status: field.status as JobStatus,
+      tenant: field.tenant,
       options: field.options ?? '{}',
       source: field.source ?? '{}',
       created_at: Number(field.created_at),
@@ -216,25 +223,33 @@ export class RedisJobStore extends JobStore {
     return toJob(row);
   }
 
-  async list(offset: number, limit: number, status?: JobStatus): Promise<JobPage> {
+  async list(offset: number, limit: number, status?: JobStatus, tenant?: string): Promise<JobPage> {
     let ids: string[];
     let total: number;
+    // Creation times by id: every job, or only the tenant's.
+    const created = tenant === undefined ? `${PREFIX}:created` : `${PREFIX}:created:t:${tenant}`;
     if (status) {
       const members = await this.redis.smembers(`${PREFIX}:status:${status}`);
-      const scores = members.length > 0 ? await this.redis.zmscore(`${PREFIX}:created`, ...members) : [];
+      const scores = members.length > 0 ? await this.redis.zmscore(created, ...members) : [];
       const sorted = members
-        .map((id, i) => ({ id, at: Number(scores[i] ?? 0) }))
+        .map((id, i) => ({ id, at: scores[i] }))
+        .filter((e): e is { id: string; at: string } => e.at !== null && e.at !== undefined)
+        .map((e) => ({ id: e.id, at: Number(e.at) }))
         .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1));
       total = sorted.length;
       ids = sorted.slice(offset, offset + limit).map((e) => e.id);
     } else {
       [ids, total] = await Promise.all([
-        this.redis.zrevrange(`${PREFIX}:created`, offset, offset + limit - 1),
-        this.redis.zcard(`${PREFIX}:created`),
+        this.redis.zrevrange(created, offset, offset + limit - 1),
+        this.redis.zcard(created),
       ]);
     }
     const jobs = (await Promise.all(ids.map((id) => this.get(id)))).filter((j): j is Job => j !== undefined);
     return { jobs, total };
+  }
+
+  tenantJobIds(tenant: string): Promise<string[]> {
+    return this.redis.zrange(`${PREFIX}:created:t:${tenant}`, 0, -1);
   }
 
   async countByStatus(): Promise<Record<JobStatus, number>> {

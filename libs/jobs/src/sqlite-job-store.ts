@@ -10,6 +10,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY,
   status TEXT NOT NULL,
+  tenant TEXT,
   options TEXT NOT NULL,
   source TEXT NOT NULL,
   created_at INTEGER NOT NULL,
@@ -28,6 +29,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   webhook_next_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_tenant ON jobs (tenant, created_at);
 CREATE INDEX IF NOT EXISTS jobs_by_webhook ON jobs (webhook_state, webhook_next_at);
 CREATE TABLE IF NOT EXISTS job_chunks (
   job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
@@ -37,8 +39,20 @@ CREATE TABLE IF NOT EXISTS job_chunks (
 );
 `;
 
-const JOB_COLUMNS = `id, status, options, source, created_at, started_at, finished_at, duration_s, done_s, runs, error,
+/** Columns added after the first release, for databases created before them (their rows get NULL). */
+const ADDED_COLUMNS = [{ name: 'tenant', definition: 'tenant TEXT' }];
+
+const JOB_COLUMNS = `id, status, tenant, options, source, created_at, started_at, finished_at, duration_s, done_s, runs, error,
   owner, webhook_url, webhook_state, webhook_attempts, webhook_next_at`;
+
+/** Adds the columns a database made by an older release lacks (before SCHEMA creates indexes on them). */
+function migrate(db: Database.Database): void {
+  const existing = db.prepare(`SELECT name FROM pragma_table_info('jobs')`).all() as { name: string }[];
+  if (existing.length === 0) return;
+  const names = new Set(existing.map((c) => c.name));
+  for (const column of ADDED_COLUMNS)
+    if (!names.has(column.name)) db.exec(`ALTER TABLE jobs ADD COLUMN ${column.definition}`);
+}
 
 /**
  * The embedded store: one SQLite file in WAL mode, shared by every process of one machine (API_WORKERS). Claims
@@ -60,6 +74,7 @@ export class SqliteJobStore extends JobStore {
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
+      migrate(db);
       db.exec(SCHEMA);
       this.opened = db;
     }
@@ -74,10 +89,17 @@ export class SqliteJobStore extends JobStore {
       if (queued >= maxQueued) return false;
       this.db
         .prepare(
-          `INSERT INTO jobs (id, status, options, source, created_at, webhook_url, webhook_state)
-           VALUES (?, 'queued', ?, ?, ?, ?, NULL)`,
+          `INSERT INTO jobs (id, status, tenant, options, source, created_at, webhook_url, webhook_state)
+           VALUES (?, 'queued', ?, ?, ?, ?, ?, NULL)`,
         )
-        .run(job.id, JSON.stringify(job.options), JSON.stringify(job.source), Date.now(), job.webhookUrl ?? null);
+        .run(
+          job.id,
+          job.tenant,
+          JSON.stringify(job.options),
+          JSON.stringify(job.source),
+          Date.now(),
+          job.webhookUrl ?? null,
+        );
       return true;
     });
     return Promise.resolve(insert.immediate());
@@ -88,15 +110,21 @@ export class SqliteJobStore extends JobStore {
     return Promise.resolve(row ? toJob(row) : undefined);
   }
 
-  list(offset: number, limit: number, status?: JobStatus): Promise<JobPage> {
-    const where = status ? 'WHERE status = @status' : '';
+  list(offset: number, limit: number, status?: JobStatus, tenant?: string): Promise<JobPage> {
+    const conditions = [status ? 'status = @status' : '', tenant !== undefined ? 'tenant = @tenant' : ''];
+    const where = conditions.some(Boolean) ? `WHERE ${conditions.filter(Boolean).join(' AND ')}` : '';
     const rows = this.db
       .prepare(`SELECT ${JOB_COLUMNS} FROM jobs ${where} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`)
-      .all({ status, limit, offset }) as JobRow[];
-    const { total } = this.db.prepare(`SELECT count(*) AS total FROM jobs ${where}`).get({ status }) as {
+      .all({ status, tenant, limit, offset }) as JobRow[];
+    const { total } = this.db.prepare(`SELECT count(*) AS total FROM jobs ${where}`).get({ status, tenant }) as {
       total: number;
     };
     return Promise.resolve({ jobs: rows.map(toJob), total });
+  }
+
+  tenantJobIds(tenant: string): Promise<string[]> {
+    const rows = this.db.prepare(`SELECT id FROM jobs WHERE tenant = ?`).all(tenant) as { id: string }[];
+    return Promise.resolve(rows.map((r) => r.id));
   }
 
   countByStatus(): Promise<Record<JobStatus, number>> {

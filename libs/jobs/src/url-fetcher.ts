@@ -1,21 +1,21 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
+import { DownloadError, DownloadWatch } from './download-watch';
+import { discard, requestPinned } from './pinned-http';
 import { TargetPolicy } from './target-policy';
 
 const MAX_REDIRECTS = 5;
 
-export class FetchError extends Error {
-  readonly code = 'fetch_failed';
-}
-
 /**
- * Fetches a URL job's audio into its directory: every hop of a redirect is checked against the target policy
- * (a public URL may not redirect to a private one), and the body is cut at MAX_UPLOAD_BYTES like an upload.
+ * Fetches a URL job's audio into its directory: every hop of a redirect is judged by the target policy and
+ * connected to the address it judged (a public URL may not redirect, or re-resolve, to a private one); the whole
+ * download has JOBS_DOWNLOAD_TIMEOUT_S and a floor of JOBS_DOWNLOAD_MIN_RATE; the body is cut at MAX_UPLOAD_BYTES
+ * like an upload. The file appears at `path` only once complete, so a job taken over after a crash never mistakes
+ * half a download for its audio.
  */
 @Injectable()
 export class UrlFetcher {
@@ -26,30 +26,57 @@ export class UrlFetcher {
 
   async download(raw: string, directory: string, path: string, signal: AbortSignal): Promise<void> {
     await mkdir(directory, { recursive: true });
+    const watch = new DownloadWatch(signal, {
+      deadlineMs: this.config.jobs.downloadTimeoutS * 1000,
+      minRate: this.config.jobs.downloadMinRate,
+      names: { deadline: 'JOBS_DOWNLOAD_TIMEOUT_S', minRate: 'JOBS_DOWNLOAD_MIN_RATE' },
+    });
+    const partial = `${path}.part`;
+    try {
+      await this.fetchInto(raw, partial, watch);
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      // A limit cut the transfer: say which, not the socket error the cut caused.
+      throw watch.failure ?? error;
+    } finally {
+      watch.stop();
+    }
+  }
+
+  private async fetchInto(raw: string, file: string, watch: DownloadWatch): Promise<void> {
     let url = raw;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
-      await this.policy.check(url, 'url');
-      const response = await fetch(url, { redirect: 'manual', signal });
-      const location = response.headers.get('location');
-      if (response.status >= 300 && response.status < 400 && location) {
+      const target = await this.policy.pick(url, 'url', watch.signal);
+      const response = await requestPinned(target, {
+        headers: { 'user-agent': 'asr-api-service' },
+        signal: watch.signal,
+      });
+      const status = response.statusCode ?? 0;
+      const location = response.headers.location;
+      if (status >= 300 && status < 400 && location) {
+        discard(response);
         url = new URL(location, url).toString();
         continue;
       }
-      if (!response.ok || !response.body) {
-        throw new FetchError(`fetching ${raw} answered HTTP ${response.status}`);
+      if (status < 200 || status >= 300) {
+        discard(response);
+        throw new DownloadError('fetch_failed', `fetching ${raw} answered HTTP ${status}`);
       }
       const limit = this.config.audio.maxUploadBytes;
       let bytes = 0;
-      const cap = new Transform({
+      const count = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           bytes += chunk.length;
-          if (bytes > limit) done(new FetchError(`${raw} is larger than MAX_UPLOAD_BYTES=${limit}`));
-          else done(null, chunk);
+          watch.received(chunk.length);
+          if (bytes > limit) {
+            done(new DownloadError('download_too_large', `${raw} is larger than MAX_UPLOAD_BYTES=${limit}`));
+          } else done(null, chunk);
         },
       });
-      await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), cap, createWriteStream(path));
+      await pipeline(response, count, createWriteStream(file), { signal: watch.signal });
       return;
     }
-    throw new FetchError(`${raw} redirects more than ${MAX_REDIRECTS} times`);
+    throw new DownloadError('fetch_failed', `${raw} redirects more than ${MAX_REDIRECTS} times`);
   }
 }

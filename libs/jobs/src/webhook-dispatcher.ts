@@ -4,9 +4,12 @@ import { AppConfig } from '@asr/config';
 import type { Job, WebhookAttempt } from './job';
 import { JobStore } from './job-store';
 import { jobView } from './job-view';
+import { discard, requestPinned } from './pinned-http';
 import { TargetPolicy } from './target-policy';
 
 const POLL_MS = 250;
+/** When a webhook whose receiver already has WEBHOOK_PER_HOST deliveries in flight is due again. */
+const BUSY_RECEIVER_DEFER_MS = 1000;
 
 /** The body of every webhook call: a Standard Webhooks event. */
 export interface WebhookEvent {
@@ -15,17 +18,32 @@ export interface WebhookEvent {
   data: ReturnType<typeof jobView>;
 }
 
+/** Scheme, host and port: what WEBHOOK_PER_HOST counts per. */
+function receiverOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
 /**
  * Delivers job webhooks from the store (so a restart loses none): a POST with the job's summary, signed the
  * Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
  * "id.timestamp.body" keyed with SECRET_KEY>`); a receiver rejects stale timestamps against replay. Anything but
  * a 2xx is retried after WEBHOOK_RETRY_BASE_S, doubling, up to WEBHOOK_MAX_ATTEMPTS; every attempt is on the job.
+ *
+ * Up to WEBHOOK_CONCURRENCY deliveries are in flight at once, at most WEBHOOK_PER_HOST to one receiver, each cut
+ * at WEBHOOK_TIMEOUT_S: a receiver that hangs holds its own share of slots, never every slot.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('webhooks');
   private timer: NodeJS.Timeout | undefined;
-  private busy = false;
+  private claiming = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly perReceiver = new Map<string, number>();
+  private readonly stopping = new AbortController();
   private readonly signer: StandardWebhook | undefined;
 
   constructor(
@@ -45,58 +63,91 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     this.timer = setInterval(() => void this.deliverDue(), POLL_MS);
   }
 
-  beforeApplicationShutdown(): void {
+  /** Deliveries in flight are cut and put back due (no attempt counted): the next start sends them again. */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    this.stopping.abort(new Error('shutdown'));
+    await Promise.allSettled([...this.inFlight]);
   }
 
   private async deliverDue(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
+    if (this.claiming || this.stopping.signal.aborted) return;
+    this.claiming = true;
     try {
-      const holdMs = (this.config.jobs.webhookTimeoutS + 5) * 1000;
-      for (let job = await this.store.claimWebhook(Date.now(), holdMs); job;) {
-        await this.deliver(job);
-        job = await this.store.claimWebhook(Date.now(), holdMs);
+      const { webhookConcurrency, webhookPerHost, webhookTimeoutS } = this.config.jobs;
+      const holdMs = (webhookTimeoutS + 5) * 1000;
+      while (!this.stopping.signal.aborted && this.inFlight.size < webhookConcurrency) {
+        const job = await this.store.claimWebhook(Date.now(), holdMs);
+        if (!job) break;
+        const receiver = receiverOf(job.webhook!.url);
+        if ((this.perReceiver.get(receiver) ?? 0) >= webhookPerHost) {
+          await this.store.deferWebhook(job.id, Date.now() + BUSY_RECEIVER_DEFER_MS);
+          continue;
+        }
+        this.start(job, receiver);
       }
     } catch (error) {
       this.logger.error({ err: error }, 'webhook delivery failed');
     } finally {
-      this.busy = false;
+      this.claiming = false;
     }
+  }
+
+  private start(job: Job, receiver: string): void {
+    this.perReceiver.set(receiver, (this.perReceiver.get(receiver) ?? 0) + 1);
+    const delivery = this.deliver(job)
+      .catch((error: unknown) => this.logger.error({ err: error, job: job.id }, 'webhook delivery failed'))
+      .finally(() => {
+        const left = (this.perReceiver.get(receiver) ?? 1) - 1;
+        if (left > 0) this.perReceiver.set(receiver, left);
+        else this.perReceiver.delete(receiver);
+        this.inFlight.delete(delivery);
+        void this.deliverDue();
+      });
+    this.inFlight.add(delivery);
   }
 
   private async deliver(job: Job): Promise<void> {
     const webhook = job.webhook!;
     const attempt: WebhookAttempt = { at: new Date().toISOString() };
+    const timeoutS = this.config.jobs.webhookTimeoutS;
+    // One timer for the whole attempt: the lookup, connecting, sending the body and the receiver's answer.
+    const timeout = AbortSignal.timeout(timeoutS * 1000);
+    const signal = AbortSignal.any([this.stopping.signal, timeout]);
     try {
-      await this.policy.check(webhook.url, 'webhook_url');
+      const target = await this.policy.pick(webhook.url, 'webhook_url', signal);
       const event: WebhookEvent = {
         type: job.status === 'succeeded' ? 'job.succeeded' : 'job.failed',
         timestamp: attempt.at,
         data: jobView(job),
       };
       const body = JSON.stringify(event);
-      const id = `msg_${job.id}`;
-      const now = new Date();
-      if (!this.signer) throw new Error('SECRET_KEY is not set; webhooks cannot be signed');
-      const response = await fetch(webhook.url, {
+      const response = await requestPinned(target, {
         method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.config.jobs.webhookTimeoutS * 1000),
+        signal,
         headers: {
           'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
           'user-agent': 'asr-api-service webhooks',
-          'webhook-id': id,
-          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-          'webhook-signature': this.signer.sign(id, now, body),
+          ...this.signatureHeaders(job, body),
         },
         body,
       });
-      attempt.status = response.status;
-      await response.body?.cancel();
-      if (!response.ok) attempt.error = `the receiver answered HTTP ${response.status}`;
+      const status = response.statusCode ?? 0;
+      // The status is the answer; the receiver's body is never read.
+      discard(response);
+      attempt.status = status;
+      if (status < 200 || status >= 300) attempt.error = `the receiver answered HTTP ${status}`;
     } catch (error) {
-      attempt.error = error instanceof Error ? error.message : String(error);
+      if (this.stopping.signal.aborted) {
+        await this.store.deferWebhook(job.id, Date.now());
+        return;
+      }
+      attempt.error = timeout.aborted
+        ? `the receiver did not answer within WEBHOOK_TIMEOUT_S=${timeoutS} s`
+        : error instanceof Error
+          ? error.message
+          : String(error);
     }
     const made = webhook.attempts.length + 1;
     if (!attempt.error) {
@@ -110,5 +161,17 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
     const waitMs = this.config.jobs.webhookRetryBaseS * 1000 * 2 ** (made - 1);
     await this.store.recordWebhookAttempt(job.id, attempt, { state: 'pending', at: Date.now() + waitMs });
+  }
+
+  /** The Standard Webhooks headers for `body`; `job` says whose delivery it is (for a per-tenant key). */
+  private signatureHeaders(job: Job, body: string): Record<string, string> {
+    if (!this.signer) throw new Error('SECRET_KEY is not set; webhooks cannot be signed');
+    const id = `msg_${job.id}`;
+    const now = new Date();
+    return {
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': this.signer.sign(id, now, body),
+    };
   }
 }

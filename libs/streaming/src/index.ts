@@ -3,4 +3,4 @@ export { STREAM_PATH } from './streaming.gateway';
 export { StreamingModule } from './streaming.module';
 export { StreamingService } from './streaming.service';
 export { StreamWsAdapter } from './stream-ws-adapter';
-export { STREAM_SLOT_TOPICS, StreamSlotBroker } from './stream-slots';
+export { slotCaller, STREAM_SLOT_TOPICS, StreamSlotBroker } from './stream-slots';

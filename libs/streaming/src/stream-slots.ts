@@ -1,75 +1,97 @@
 import { askPrimary, inClusterWorker, tellPrimary } from '@asr/observability';
+import { type Admission, SlotLedger, type SlotLimits } from './stream-slot-ledger';
 
 /**
- * Admission to STREAMING_MAX_CLIENTS. One process counts its own sessions; under API_WORKERS the primary counts
- * for every worker (a worker asks it for a slot at each connection), so the cap holds for the whole server however
- * connections spread.
+ * Admission to STREAMING_MAX_CLIENTS and STREAMS_PER_KEY, decided in one step. One process counts its own
+ * sessions; under API_WORKERS the primary counts for every worker (a worker asks it at each connection), so both
+ * limits hold for the whole server however connections spread.
  */
 export abstract class StreamSlots {
-  abstract tryAcquire(): Promise<boolean>;
-  abstract release(): void;
+  /** A slot for `caller` (its Caller id), counted before this returns anything to wait on. */
+  abstract tryAcquire(caller: string): Promise<Admission>;
+  abstract release(caller: string): void;
 }
 
 export class LocalStreamSlots extends StreamSlots {
-  private used = 0;
+  private readonly ledger: SlotLedger;
 
-  constructor(private readonly max: number) {
+  constructor(limits: SlotLimits) {
     super();
+    this.ledger = new SlotLedger(limits);
   }
 
-  tryAcquire(): Promise<boolean> {
-    if (this.used >= this.max) return Promise.resolve(false);
-    this.used += 1;
-    return Promise.resolve(true);
+  tryAcquire(caller: string): Promise<Admission> {
+    return Promise.resolve(this.ledger.take(caller));
   }
 
-  release(): void {
-    this.used = Math.max(0, this.used - 1);
+  release(caller: string): void {
+    this.ledger.give(caller);
   }
 }
 
 export const STREAM_SLOT_TOPICS = { acquire: 'stream-slot.acquire', release: 'stream-slot.release' } as const;
 
+/** What a worker sends with both topics. */
+export interface StreamSlotMessage {
+  caller: string;
+}
+
 export class ClusterStreamSlots extends StreamSlots {
-  async tryAcquire(): Promise<boolean> {
-    return askPrimary<boolean>(STREAM_SLOT_TOPICS.acquire);
+  tryAcquire(caller: string): Promise<Admission> {
+    return askPrimary<Admission>(STREAM_SLOT_TOPICS.acquire, { caller } satisfies StreamSlotMessage);
   }
 
-  release(): void {
-    tellPrimary(STREAM_SLOT_TOPICS.release);
+  release(caller: string): void {
+    tellPrimary(STREAM_SLOT_TOPICS.release, { caller } satisfies StreamSlotMessage);
   }
 }
 
-/** The primary's side: slots held per worker, freed all at once when a worker dies. */
-export class StreamSlotBroker {
-  private readonly held = new Map<number, number>();
+/** The caller a worker's slot message names; undefined for anything else (the primary must not crash on it). */
+export function slotCaller(payload: unknown): string | undefined {
+  const caller = (payload as Partial<StreamSlotMessage> | undefined)?.caller;
+  return typeof caller === 'string' ? caller : undefined;
+}
 
-  constructor(private readonly max: number) {}
+/** The primary's side: one ledger for the whole server, and what each worker holds, freed at once when it dies. */
+export class StreamSlotBroker {
+  private readonly ledger: SlotLedger;
+  private readonly byWorker = new Map<number, Map<string, number>>();
+
+  constructor(limits: SlotLimits) {
+    this.ledger = new SlotLedger(limits);
+  }
 
   get used(): number {
-    let total = 0;
-    for (const count of this.held.values()) total += count;
-    return total;
+    return this.ledger.used;
   }
 
-  acquire(worker: number): boolean {
-    if (this.used >= this.max) return false;
-    this.held.set(worker, (this.held.get(worker) ?? 0) + 1);
-    return true;
+  acquire(worker: number, caller: string): Admission {
+    const admission = this.ledger.take(caller);
+    if (admission === 'admitted') {
+      const held = this.byWorker.get(worker) ?? new Map<string, number>();
+      held.set(caller, (held.get(caller) ?? 0) + 1);
+      this.byWorker.set(worker, held);
+    }
+    return admission;
   }
 
-  release(worker: number): void {
-    const count = this.held.get(worker) ?? 0;
-    if (count <= 1) this.held.delete(worker);
-    else this.held.set(worker, count - 1);
+  release(worker: number, caller: string): void {
+    const held = this.byWorker.get(worker);
+    const count = held?.get(caller) ?? 0;
+    // A release the worker never acquired (a late duplicate) must not free another worker's slot.
+    if (!held || count === 0) return;
+    if (count === 1) held.delete(caller);
+    else held.set(caller, count - 1);
+    this.ledger.give(caller);
   }
 
   workerGone(worker: number): void {
-    this.held.delete(worker);
+    for (const [caller, count] of this.byWorker.get(worker) ?? []) this.ledger.give(caller, count);
+    this.byWorker.delete(worker);
   }
 }
 
 /** The one place the admission counter is chosen. */
-export function streamSlotsFor(maxClients: number): StreamSlots {
-  return inClusterWorker() ? new ClusterStreamSlots() : new LocalStreamSlots(maxClients);
+export function streamSlotsFor(limits: SlotLimits): StreamSlots {
+  return inClusterWorker() ? new ClusterStreamSlots() : new LocalStreamSlots(limits);
 }

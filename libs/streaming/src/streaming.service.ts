@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import { AsrProvider } from '@asr/asr';
-import { Authenticator, type Caller } from '@asr/auth';
+import { Authenticator, type Caller, HostPolicy } from '@asr/auth';
 import { AppConfig } from '@asr/config';
 import { ShutdownState } from '@asr/observability';
 import { VadService } from '@asr/vad';
@@ -32,8 +32,6 @@ export class StreamingService implements BeforeApplicationShutdown {
   private readonly sessions = new Set<StreamSession>();
   /** Settings parsed and the caller identified at the handshake, picked up when the connection opens. */
   private readonly accepted = new WeakMap<IncomingMessage, AcceptedHandshake>();
-  /** Open streams per caller, for STREAMS_PER_KEY. */
-  private readonly perCaller = new Map<string, number>();
   readonly limits: StreamLimits;
   private readonly slots: StreamSlots;
 
@@ -44,12 +42,13 @@ export class StreamingService implements BeforeApplicationShutdown {
     private readonly stats: StreamingStats,
     private readonly shutdown: ShutdownState,
     private readonly authenticator: Authenticator,
+    private readonly hosts: HostPolicy,
   ) {
     this.limits = {
       maxSpeechPadMs: Math.round(config.streaming.lookbackDurationS * 1000),
       maxSegmentS: config.streaming.maxDurationS,
     };
-    this.slots = streamSlotsFor(config.streaming.maxClients);
+    this.slots = streamSlotsFor({ max: config.streaming.maxClients, perCaller: config.security.streamsPerKey });
     stats.capacity(config.streaming.maxClients);
   }
 
@@ -57,13 +56,18 @@ export class StreamingService implements BeforeApplicationShutdown {
     return this.sessions.size;
   }
 
-  /** Before the upgrade: refused with an HTTP status while shutting down or when a query value is invalid. */
+  /**
+   * Before the upgrade: refused with an HTTP status while shutting down, for a Host or Origin not allowed, without
+   * valid credentials, or when a query value is invalid.
+   */
   verifyHandshake(request: IncomingMessage): HandshakeVerdict {
     if (this.shutdown.active)
       return { ok: false, status: 503, reason: 'the server is shutting down; connect to another instance' };
-    const refusedOrigin = this.refusedOrigin(request);
-    if (refusedOrigin) return { ok: false, status: 403, reason: refusedOrigin };
-    const query = new URL(request.url ?? '/', 'http://localhost').searchParams;
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    // CORS does not cover WebSockets: the Host and a browser's Origin are checked here as on every HTTP request.
+    const misdirected = this.hosts.check(request.headers, url.pathname);
+    if (misdirected) return { ok: false, status: misdirected.getStatus(), reason: misdirected.message };
+    const query = url.searchParams;
     const auth = this.authenticator.stream(request, query);
     if (!auth.ok)
       return { ok: false, status: auth.error.getStatus(), reason: auth.error.message, headers: auth.error.headers };
@@ -75,25 +79,6 @@ export class StreamingService implements BeforeApplicationShutdown {
     return { ok: true };
   }
 
-  /**
-   * CORS does not cover WebSockets: a page on any site may open one to us with its visitor's network position. A
-   * browser always sends Origin; it must be this server's own or one in CORS_ORIGINS. (Other clients send none.)
-   */
-  private refusedOrigin(request: IncomingMessage): string | undefined {
-    const origin = request.headers.origin;
-    if (origin === undefined) return undefined;
-    const allowed = this.config.security.corsOrigins;
-    if (allowed.includes('*') || allowed.includes(origin)) return undefined;
-    let host: string | undefined;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      return `the Origin header ${JSON.stringify(origin)} is not a valid origin`;
-    }
-    if (host === request.headers.host) return undefined;
-    return `pages from ${origin} may not open streams here (CORS_ORIGINS lists the origins that may)`;
-  }
-
   /** A connection is open. Above STREAMING_MAX_CLIENTS it is told so (so a browser can tell) and closed 1013. */
   async open(socket: WebSocket, request: IncomingMessage): Promise<void> {
     const accepted = this.accepted.get(request);
@@ -102,29 +87,30 @@ export class StreamingService implements BeforeApplicationShutdown {
       return;
     }
     const { settings, caller } = accepted;
-    const perCaller = this.config.security.streamsPerKey;
-    if (perCaller > 0 && (this.perCaller.get(caller.id) ?? 0) >= perCaller) {
+    // Frames that arrive while admission is decided wait in the socket, not lost before the session listens
+    // (resumed in the same tick the session starts listening). The slot is counted before anything is awaited
+    // (or by the primary, under API_WORKERS), so simultaneous handshakes cannot all pass STREAMS_PER_KEY.
+    socket.pause();
+    const admission = await this.slots.tryAcquire(caller.id).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'stream admission failed');
+      return 'server_full' as const;
+    });
+    socket.resume();
+    if (admission === 'too_many_streams') {
+      const perCaller = this.config.security.streamsPerKey;
       this.refuse(socket, CLOSE.policy, 'too_many_streams', {
         code: 'too_many_streams',
         message: `this ${caller.authenticated ? 'API key' : 'client'} already holds STREAMS_PER_KEY=${perCaller} streams; close one first`,
       });
       return;
     }
-    // Frames that arrive while admission is decided wait in the socket, not lost before the session listens
-    // (resumed in the same tick the session starts listening).
-    socket.pause();
-    const admitted = await this.slots.tryAcquire().catch((error: unknown) => {
-      this.logger.error({ err: error }, 'stream admission failed');
-      return false;
-    });
-    socket.resume();
-    if (!admitted) {
+    if (admission !== 'admitted') {
       this.refuseFull(socket);
       return;
     }
     if (socket.readyState !== socket.OPEN) {
       // The client left while it waited.
-      this.slots.release();
+      this.slots.release(caller.id);
       return;
     }
     const session = new StreamSession(socket, settings, {
@@ -145,13 +131,9 @@ export class StreamingService implements BeforeApplicationShutdown {
       }),
     });
     this.sessions.add(session);
-    this.perCaller.set(caller.id, (this.perCaller.get(caller.id) ?? 0) + 1);
     void session.closed.then(() => {
       this.sessions.delete(session);
-      this.slots.release();
-      const left = (this.perCaller.get(caller.id) ?? 1) - 1;
-      if (left > 0) this.perCaller.set(caller.id, left);
-      else this.perCaller.delete(caller.id);
+      this.slots.release(caller.id);
     });
     session.start();
   }

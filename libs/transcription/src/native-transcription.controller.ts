@@ -11,6 +11,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AsrProvider } from '@asr/asr';
 import { TempFiles } from '@asr/audio';
+import { callerOf } from '@asr/auth';
 import { abortOnDisconnect } from './client-disconnect';
 import {
   NativeTranscriptionFields,
@@ -62,6 +63,7 @@ export class NativeTranscriptionController {
           prompt: fields.prompt,
           wordTimestamps,
           signal: abort.signal,
+          caller: callerOf(request).id,
         },
       );
       const formatStarted = performance.now();

@@ -4,6 +4,7 @@ import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AsrError, AsrProvider, type TranscriptSegment } from '@asr/asr';
 import { AudioError, TempFiles } from '@asr/audio';
+import { callerOf } from '@asr/auth';
 import { abortOnDisconnect } from './client-disconnect';
 import {
   OpenAiJsonResponse,
@@ -71,6 +72,7 @@ export class OpenAiTranscriptionController {
         model: fields.model,
         wordTimestamps: granularities.has('word'),
         signal: abort.signal,
+        caller: callerOf(request).id,
       };
       if (fields.stream) {
         streaming = true;

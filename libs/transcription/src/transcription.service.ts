@@ -8,7 +8,7 @@ import {
   type Transcript,
   type TranscriptSegment,
 } from '@asr/asr';
-import { AudioDecoder, AudioError, roundSeconds, TARGET_SAMPLE_RATE } from '@asr/audio';
+import { AudioDecoder, AudioError, DecodeSlots, roundSeconds, TARGET_SAMPLE_RATE } from '@asr/audio';
 import { AppConfig } from '@asr/config';
 import { VadService } from '@asr/vad';
 import { countSamples } from './decoded-audio';
@@ -36,6 +36,11 @@ export interface TranscriptionRequest extends TranscribeOptions {
   finished?: readonly FinishedChunk[];
   /** Called in order after each chunk is transcribed (not for reused ones); awaited before the next is merged. */
   onChunk?: (chunk: FinishedChunk, index: number) => void | Promise<void>;
+  /**
+   * Who asked (a caller id, `key:<name>` or `ip:<address>`): decode slots and VAD time are shared fairly between
+   * callers. Without one (the CLI), the work is its own caller.
+   */
+  caller?: string;
 }
 
 /** Where the time of one transcription went, in ms (sent as a Server-Timing header). */
@@ -62,6 +67,7 @@ export interface TranscriptionResult {
 export class TranscriptionService {
   constructor(
     private readonly decoder: AudioDecoder,
+    private readonly slots: DecodeSlots,
     private readonly provider: AsrProvider,
     private readonly metrics: AsrMetrics,
     private readonly vad: VadService,
@@ -96,6 +102,20 @@ export class TranscriptionService {
 
   /** `source`: a file on disk (a spooled upload, the CLI's argument) or a stream of bytes. */
   async transcribe(source: AudioSource, request: TranscriptionRequest): Promise<TranscriptionResult> {
+    const owner = request.caller ?? 'local';
+    const release = await this.slots.acquire(owner, request.signal);
+    try {
+      return await this.transcribeHolding(source, request, owner);
+    } finally {
+      release();
+    }
+  }
+
+  private async transcribeHolding(
+    source: AudioSource,
+    request: TranscriptionRequest,
+    owner: string,
+  ): Promise<TranscriptionResult> {
     const started = performance.now();
     const segments: TranscriptSegment[] = [];
     let language: string | undefined = request.language;
@@ -113,6 +133,7 @@ export class TranscriptionService {
       const speech = this.vad.segments(countSamples(blocks, decoded), {
         withAudio: true,
         timing: timings,
+        owner,
         overrides: { maxSpeechS: Math.min(this.config.streaming.maxDurationS, maxChunkS - 1) },
       });
       const chunks = speechChunks(speech, maxChunkS, this.provider.capabilities.joinsSpeechSpans)[

@@ -1,7 +1,8 @@
 import { Controller, HttpCode, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AudioDecoder, roundSeconds, TARGET_SAMPLE_RATE, TempFiles } from '@asr/audio';
+import { AudioDecoder, DecodeSlots, roundSeconds, TARGET_SAMPLE_RATE, TempFiles } from '@asr/audio';
+import { callerOf } from '@asr/auth';
 import { VadService } from '@asr/vad';
 import { abortOnDisconnect } from './client-disconnect';
 import { countSamples } from './decoded-audio';
@@ -31,6 +32,7 @@ export class VadResponse {
 export class VadController {
   constructor(
     private readonly decoder: AudioDecoder,
+    private readonly slots: DecodeSlots,
     private readonly vad: VadService,
     private readonly tempFiles: TempFiles,
   ) {}
@@ -44,11 +46,16 @@ export class VadController {
   async detect(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<VadResponse> {
     const abort = abortOnDisconnect(reply);
     const upload = await readUpload(request, this.tempFiles);
+    const owner = callerOf(request).id;
+    const release = await this.slots.acquire(owner, abort.signal).catch(async (error: unknown) => {
+      await upload.remove();
+      throw error;
+    });
     try {
       const decoded = { samples: 0 };
       const blocks = countSamples(this.decoder.decodeFile(upload.path, { signal: abort.signal }), decoded);
       const segments: SpeechSegmentDto[] = [];
-      for await (const span of this.vad.segments(blocks, { withAudio: false })) {
+      for await (const span of this.vad.segments(blocks, { withAudio: false, owner })) {
         segments.push({
           start: roundSeconds(span.start / TARGET_SAMPLE_RATE),
           end: roundSeconds(span.end / TARGET_SAMPLE_RATE),
@@ -61,6 +68,7 @@ export class VadController {
         segments,
       };
     } finally {
+      release();
       await upload.remove();
     }
   }

@@ -1,4 +1,4 @@
-import type { VadBatcher } from './vad-batcher';
+import type { VadFrameQueue } from './vad-batcher';
 import { SampleAccumulator } from './sample-accumulator';
 import { FRAME_SAMPLES, type VadStreamState } from './vad-backend';
 
@@ -13,7 +13,7 @@ export interface VadTiming {
  */
 export async function* sequentialProbabilities(
   blocks: AsyncIterable<Float32Array>,
-  batcher: VadBatcher,
+  batcher: VadFrameQueue,
   state: VadStreamState,
   timing: VadTiming,
 ): AsyncGenerator<number> {
@@ -47,7 +47,7 @@ export const WARM_UP_FRAMES = 32;
  */
 export async function* lanedProbabilities(
   blocks: AsyncIterable<Float32Array>,
-  batcher: VadBatcher,
+  batcher: VadFrameQueue,
   lanes: number,
   timing: VadTiming,
 ): AsyncGenerator<number> {
@@ -65,12 +65,23 @@ export async function* lanedProbabilities(
     for await (const block of blocks) {
       for (let offset = 0; offset < block.length;) {
         offset += windows.fill(block.subarray(offset));
-        if (windows.full) yield* await windows.run();
+        if (windows.full) yield* yieldingToIo(await windows.run());
       }
     }
-    if (windows.filled > 0) yield* await windows.run();
+    if (windows.filled > 0) yield* yieldingToIo(await windows.run());
   } finally {
     windows.release();
+  }
+}
+
+/** Frames handed on between turns of the event loop: a window's 4,000 would otherwise run as one long burst. */
+const FRAMES_PER_TURN = 256;
+
+/** A window's probabilities, giving the event loop a turn every FRAMES_PER_TURN (others' requests, live streams). */
+async function* yieldingToIo(probabilities: Float32Array): AsyncGenerator<number> {
+  for (let at = 0; at < probabilities.length; at += 1) {
+    if (at > 0 && at % FRAMES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    yield probabilities[at]!;
   }
 }
 
@@ -79,7 +90,7 @@ class LaneWindows {
   private readonly window: SampleAccumulator;
 
   constructor(
-    private readonly batcher: VadBatcher,
+    private readonly batcher: VadFrameQueue,
     lanes: number,
     private carried: VadStreamState,
     private readonly timing: VadTiming,

@@ -1,5 +1,5 @@
 import { GrowableSamples } from '@asr/audio';
-import type { VadBatcher } from './vad-batcher';
+import type { VadFrameQueue } from './vad-batcher';
 import { lanedProbabilities, type VadTiming } from './frame-probabilities';
 import { Segmenter, type SegmenterSettings, type SpeechSpan } from './segmenter';
 
@@ -44,7 +44,7 @@ export interface SegmentationOptions {
  */
 export async function* speechSegments(
   blocks: AsyncIterable<Float32Array>,
-  batcher: VadBatcher,
+  batcher: VadFrameQueue,
   options: SegmentationOptions,
 ): AsyncGenerator<SpeechSegment> {
   const { settings, withAudio, lanes, timing = { vadMs: 0 } } = options;

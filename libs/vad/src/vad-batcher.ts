@@ -1,7 +1,24 @@
 import type { VadBackend, VadFrame, VadStreamState } from './vad-backend';
 
+/** What a recording's VAD needs from the batcher: per-recording state and one frame's inference at a time. */
+export interface VadFrameQueue {
+  newState(): VadStreamState;
+  releaseState(state: VadStreamState): void;
+  submit(frame: VadFrame): Promise<number>;
+}
+
+/**
+ * One caller's uploads in the batcher: the frames they have been served so far (while the caller has any upload
+ * open). A caller served far more than the least-served one is "ahead" and waits its turn (see VadBatcher).
+ */
+export class VadShare {
+  served = 0;
+  constructor(readonly owner: string) {}
+}
+
 interface Pending {
   frame: VadFrame;
+  share: VadShare | undefined;
   resolve: (probability: number) => void;
   reject: (error: Error) => void;
 }
@@ -11,13 +28,29 @@ export interface BatchObserver {
 }
 
 /**
+ * Frames a caller may be served beyond the least-served caller before it counts as ahead: 4,000 frames are about
+ * two minutes of audio, so callers with similar work simply share batches.
+ */
+const AHEAD_SLACK_FRAMES = 4000;
+/** While someone is behind, a caller that is ahead gets one batch per this many ms (it never starves either). */
+const AHEAD_INTERVAL_MS = 8;
+
+/**
  * Collects frames that streams submit in the same event-loop turn and runs them as one batched inference, at most
  * `maxBatch` frames a run (a run blocks the loop: the cap bounds how long), yielding to I/O between runs.
  * A stream must await each frame before submitting its next: the backend's recurrent state is sequential.
+ *
+ * Live streams (frames without a share) always go first: they run in real time. Upload frames carry their caller's
+ * share, and callers are served least-attained first: one that has been served far more than another caller with
+ * an upload open waits, getting one batch every AHEAD_INTERVAL_MS, so one caller's four-hour file slows another's
+ * short upload by little while both run, and runs at full speed again when it is alone.
  */
-export class VadBatcher {
+export class VadBatcher implements VadFrameQueue {
   private queue: Pending[] = [];
-  private scheduled = false;
+  private scheduled: 'immediate' | NodeJS.Timeout | undefined;
+  /** Callers with an upload open, by owner, with how many they have open. */
+  private readonly shares = new Map<string, { share: VadShare; open: number }>();
+  private lastAheadRunMs = 0;
 
   constructor(
     private readonly backend: VadBackend,
@@ -39,27 +72,102 @@ export class VadBatcher {
   }
 
   submit(frame: VadFrame): Promise<number> {
+    return this.enqueue(frame, undefined);
+  }
+
+  /**
+   * The batcher as one upload of `owner` (a caller id) sees it: its frames are counted to the caller's share until
+   * `close()`. A caller's uploads share one share, so two of its files count as one caller's work.
+   */
+  openUpload(owner: string): VadFrameQueue & { close(): void } {
+    const entry = this.shares.get(owner) ?? { share: new VadShare(owner), open: 0 };
+    entry.open += 1;
+    this.shares.set(owner, entry);
+    let closed = false;
+    return {
+      newState: () => this.newState(),
+      releaseState: (state) => this.releaseState(state),
+      submit: (frame) => this.enqueue(frame, entry.share),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        entry.open -= 1;
+        if (entry.open === 0) this.shares.delete(owner);
+      },
+    };
+  }
+
+  private enqueue(frame: VadFrame, share: VadShare | undefined): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ frame, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => void this.flush());
-      }
+      this.queue.push({ frame, share, resolve, reject });
+      // A frame that may run now replaces a deferred run of frames that are ahead.
+      if (this.scheduled !== 'immediate' && (share === undefined || !this.isAhead(share))) this.runSoon();
+      else this.scheduled ??= this.runSoon();
     });
   }
 
+  private runSoon(): 'immediate' {
+    if (this.scheduled !== undefined && this.scheduled !== 'immediate') clearTimeout(this.scheduled);
+    this.scheduled = 'immediate';
+    setImmediate(() => void this.flush());
+    return 'immediate';
+  }
+
+  /** True when `share` has been served well beyond the least-served caller with an upload open. */
+  private isAhead(share: VadShare): boolean {
+    let least = Infinity;
+    for (const { share: other } of this.shares.values()) least = Math.min(least, other.served);
+    return share.served > least + AHEAD_SLACK_FRAMES;
+  }
+
+  /** The next batch: live and behind frames first; frames that are ahead only when their interval has passed. */
+  private takeBatch(): { batch: Pending[]; waitMs: number } {
+    const runnable: Pending[] = [];
+    const ahead: Pending[] = [];
+    for (const pending of this.queue) {
+      if (pending.share !== undefined && this.isAhead(pending.share)) ahead.push(pending);
+      else if (runnable.length < this.maxBatch) runnable.push(pending);
+      else ahead.push(pending);
+    }
+    if (runnable.length > 0) {
+      this.queue = ahead;
+      return { batch: runnable, waitMs: 0 };
+    }
+    const waitMs = AHEAD_INTERVAL_MS - (performance.now() - this.lastAheadRunMs);
+    if (waitMs > 0) return { batch: [], waitMs };
+    this.lastAheadRunMs = performance.now();
+    this.queue = ahead.slice(this.maxBatch);
+    return { batch: ahead.slice(0, this.maxBatch), waitMs: 0 };
+  }
+
+  /** One run at a time: `scheduled` stays 'immediate' until the run is over, so submissions meanwhile just queue. */
   private async flush(): Promise<void> {
-    const batch = this.queue.splice(0, this.maxBatch);
+    const { batch, waitMs } = this.takeBatch();
+    if (batch.length > 0) await this.run(batch);
+    this.scheduled = undefined;
+    if (this.queue.length === 0) return;
+    if (batch.length > 0 || waitMs <= 0) {
+      this.runSoon();
+      return;
+    }
+    this.scheduled = setTimeout(() => {
+      this.scheduled = 'immediate';
+      void this.flush();
+    }, waitMs);
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
     const started = performance.now();
     try {
       const probabilities = await this.backend.infer(batch.map((p) => p.frame));
       this.observe(batch.length, (performance.now() - started) / 1000);
-      batch.forEach((p, i) => p.resolve(probabilities[i]!));
+      batch.forEach((p, i) => {
+        if (p.share) p.share.served += 1;
+        p.resolve(probabilities[i]!);
+      });
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       batch.forEach((p) => p.reject(failure));
     }
-    if (this.queue.length > 0) setImmediate(() => void this.flush());
-    else this.scheduled = false;
   }
 }

@@ -121,17 +121,30 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
     return segmenterSettings(this.settingsMs(overrides));
   }
 
-  /** Speech spans of a 16 kHz recording that is all there (an upload), with their audio when `withAudio`. */
-  segments(
+  /**
+   * Speech spans of a 16 kHz recording that is all there (an upload), with their audio when `withAudio`. `owner`
+   * (the caller) shares the batcher fairly with other callers' uploads (VadBatcher).
+   */
+  async *segments(
     blocks: AsyncIterable<Float32Array>,
-    options: { withAudio: boolean; overrides?: Partial<SegmenterSettingsMs>; timing?: { vadMs: number } },
+    options: {
+      withAudio: boolean;
+      overrides?: Partial<SegmenterSettingsMs>;
+      timing?: { vadMs: number };
+      owner: string;
+    },
   ): AsyncGenerator<SpeechSegment> {
-    return speechSegments(blocks, this.batcher, {
-      settings: this.settings(options.overrides),
-      withAudio: options.withAudio,
-      lanes: this.config.vad.uploadLanes,
-      timing: options.timing,
-    });
+    const upload = this.batcher.openUpload(options.owner);
+    try {
+      yield* speechSegments(blocks, upload, {
+        settings: this.settings(options.overrides),
+        withAudio: options.withAudio,
+        lanes: this.config.vad.uploadLanes,
+        timing: options.timing,
+      });
+    } finally {
+      upload.close();
+    }
   }
 
   checkHealth(): Promise<ComponentHealth> {

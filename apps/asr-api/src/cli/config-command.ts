@@ -1,5 +1,6 @@
 import { type ConfigProblem, describeEffectiveConfig, formatProblem } from '@asr/config';
 import { checkProviderConnection } from '@asr/asr';
+import { HostPolicy } from '@asr/auth';
 import { EXIT_INVALID, EXIT_OK, EXIT_WARNINGS, loadCliConfig } from './cli-config';
 
 /** `asr-api config check [--connect]`: exit 0 valid, 1 valid with warnings, 2 invalid (or --connect failed). */
@@ -18,6 +19,9 @@ export async function configCheckCommand(options: { connect?: boolean }): Promis
     }
     console.log(`  ${definition.name}=${shown}`);
   }
+  // What API_ALLOWED_HOSTS and CORS_ORIGINS add up to: unset, the list is derived from this machine.
+  console.log('[hosts]');
+  for (const line of new HostPolicy(result.config).describe()) console.log(`  ${line}`);
   const warnings: ConfigProblem[] = [...result.warnings];
   if (options.connect) {
     const report = await checkProviderConnection(result.config);
