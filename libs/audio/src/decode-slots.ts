@@ -3,7 +3,6 @@ import { AppConfig } from '@asr/config';
 
 interface Waiter {
   grant: (release: () => void) => void;
-  fail: (reason: unknown) => void;
 }
 
 /**
@@ -31,10 +30,7 @@ export class DecodeSlots {
     if (this.inUse < this.capacity && this.waiting.size === 0) return Promise.resolve(this.grant());
     signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        grant: resolve,
-        fail: reject,
-      };
+      const waiter: Waiter = { grant: resolve };
       const queue = this.waiting.get(owner) ?? [];
       queue.push(waiter);
       this.waiting.set(owner, queue);
@@ -46,7 +42,7 @@ export class DecodeSlots {
           if (at < 0) return;
           mine!.splice(at, 1);
           if (mine!.length === 0) this.waiting.delete(owner);
-          reject(signal.reason);
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted while waiting for a decode slot'));
         },
         { once: true },
       );

@@ -1,4 +1,4 @@
-import { open, rename } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { encodeWav, TARGET_SAMPLE_RATE } from './pcm';
 
 /**
@@ -22,9 +22,13 @@ export async function writeWavFile(blocks: AsyncIterable<Float32Array>, path: st
     header.writeUInt32LE(samples * 2, 40);
     await file.write(header, 0, 44, 0);
     await file.sync();
-  } finally {
+  } catch (error) {
+    // A decode that failed (too long, over a quota, cut off) leaves nothing behind.
     await file.close();
+    await rm(partial, { force: true });
+    throw error;
   }
+  await file.close();
   await rename(partial, path);
   return samples / TARGET_SAMPLE_RATE;
 }
