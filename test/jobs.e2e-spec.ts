@@ -203,8 +203,16 @@ describe.each(['sqlite', 'redis'])('jobs API with an OpenAI-compatible provider 
     expect(delivered.webhook!.attempts).toHaveLength(1);
     expect(good.calls).toHaveLength(1);
     const call = good.calls[0]!;
-    const verifier = new Webhook(`whsec_${Buffer.from(SECRET_KEY).toString('base64')}`);
+    // The open server's one tenant has its own secret, derived from SECRET_KEY: SECRET_KEY itself does not verify.
+    const { secret } = (await (await fetch(`${t.url}/api/v1/auth/webhook-secret`)).json()) as { secret: string };
+    const verifier = new Webhook(secret);
     const event = verifier.verify(call.body, call.headers as Record<string, string>) as WebhookEvent;
+    expect(() =>
+      new Webhook(`whsec_${Buffer.from(SECRET_KEY).toString('base64')}`).verify(
+        call.body,
+        call.headers as Record<string, string>,
+      ),
+    ).toThrow();
     expect(event).toMatchObject({ type: 'job.succeeded', data: { id: ok, status: 'succeeded' } });
     // The signature covers the body: a changed body does not verify.
     expect(() =>

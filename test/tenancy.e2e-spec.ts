@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import Database from 'libsql';
+import { Webhook } from 'standardwebhooks';
 import { encodeWav } from '@asr/audio';
 import type { JobView } from '@asr/jobs';
 import { FakeOpenAi } from './support/fake-openai';
@@ -68,6 +70,7 @@ describe.each(['sqlite', 'redis'])('jobs belong to the key that submitted them (
     SECRET_KEY: 'a-test-secret-key-of-at-least-32-characters',
     AUDIO_STORAGE_PATH: join(storage, 'audio'),
     RATE_LIMIT_PER_MINUTE: '0',
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
   });
 
   beforeAll(async () => {
@@ -130,6 +133,46 @@ describe.each(['sqlite', 'redis'])('jobs belong to the key that submitted them (
     );
     expect(await status(t, BETA, `/api/v1/jobs/${id}`, 'DELETE')).toBe(404);
     expect((await finishedJob(t, ALPHA, id)).status).toBe('succeeded');
+  });
+
+  it("signs each key's webhooks with that key's own secret: another key's secret does not verify them", async () => {
+    fake.fallback = { kind: 'ok', delayMs: 10 };
+    const calls: { headers: IncomingHttpHeaders; body: string }[] = [];
+    const hooks = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        calls.push({ headers: req.headers, body });
+        res.statusCode = 204;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(hooks.address() as { port: number }).port}/hook`;
+    const form = new FormData();
+    form.append('webhook_url', hookUrl);
+    form.append('file', new Blob([readFileSync(wav)]), 'speech.wav');
+    const submitted = await fetch(`${t.url}/api/v1/jobs`, { method: 'POST', headers: as(ALPHA), body: form });
+    const id = ((await submitted.json()) as { id: string }).id;
+    await waitFor(() => calls.length > 0, { what: 'the webhook', timeoutMs: 20_000 });
+    hooks.close();
+
+    const secretOf = async (key: string): Promise<{ secret: string; tenant: string }> =>
+      (await (await fetch(`${t.url}/api/v1/auth/webhook-secret`, { headers: as(key) })).json()) as {
+        secret: string;
+        tenant: string;
+      };
+    const alpha = await secretOf(ALPHA);
+    const beta = await secretOf(BETA);
+    expect(alpha.tenant).toBe(nameOf(ALPHA));
+    expect(alpha.secret).toMatch(/^whsec_/);
+    expect(beta.secret).not.toBe(alpha.secret);
+    const headers = calls[0]!.headers as Record<string, string>;
+    expect(new Webhook(alpha.secret).verify(calls[0]!.body, headers)).toMatchObject({ data: { id } });
+    expect(() => new Webhook(beta.secret).verify(calls[0]!.body, headers)).toThrow();
+    // Nor does SECRET_KEY itself, which signs nothing any more.
+    const raw = `whsec_${Buffer.from('a-test-secret-key-of-at-least-32-characters').toString('base64')}`;
+    expect(() => new Webhook(raw).verify(calls[0]!.body, headers)).toThrow();
   });
 
   it('keeps each key its jobs when API_KEYS is reordered (names come from the keys, not their places)', async () => {

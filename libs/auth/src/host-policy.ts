@@ -43,8 +43,8 @@ export class HostPolicy {
   private readonly suffixes: readonly string[];
   private readonly anyOrigin: boolean;
   private readonly origins: ReadonlySet<string>;
-  /** API_ALLOWED_HOSTS entries that name no host: shown by `config check`, never matched. */
-  private readonly ignored: readonly string[];
+  /** API_ALLOWED_HOSTS entries that name no host: never matched (`config check` warns of them). */
+  readonly ignored: readonly string[];
 
   constructor(config: AppConfig) {
     const { allowedHosts, corsOrigins } = config.security;
@@ -94,18 +94,13 @@ export class HostPolicy {
       ? 'any (API_ALLOWED_HOSTS=*): the Host is not checked'
       : [
           ...(this.derived ? ['localhost', '*.localhost', '127.0.0.0/8', '::1'] : []),
-          ...this.hosts,
+          ...[...this.hosts].filter((host) => !(this.derived && isLoopback(host))),
           ...this.suffixes.map((s) => `*.${s}`),
         ].join(', ') + (this.derived ? ' (API_ALLOWED_HOSTS unset: this machine, loopback, CORS_ORIGINS hosts)' : '');
     const origins = this.anyOrigin
       ? 'any (CORS_ORIGINS=*)'
       : [...this.origins, this.anyHost ? 'pages on the Host they call' : 'pages on an allowed host'].join(', ');
-    return [
-      `allowed hosts: ${hosts}`,
-      ...(this.ignored.length > 0 ? [`ignored API_ALLOWED_HOSTS entries (not hosts): ${this.ignored.join(', ')}`] : []),
-      `allowed origins: ${origins}`,
-      'any Host: /health*, /metrics',
-    ];
+    return [`allowed hosts: ${hosts}`, `allowed origins: ${origins}`, 'any Host: /health*, /metrics'];
   }
 
   private originAllowed(origin: string, host: string): boolean {

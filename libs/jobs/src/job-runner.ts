@@ -2,11 +2,13 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AsrError } from '@asr/asr';
-import { AudioDecoder, AudioError, writeWavFile } from '@asr/audio';
+import { OPEN_TENANT } from '@asr/auth';
+import { AudioDecoder, AudioError, DecodeSlots, writeWavFile } from '@asr/audio';
 import { AppConfig } from '@asr/config';
 import { TranscriptionService } from '@asr/transcription';
 import type { Job, JobError } from './job';
 import { JobFiles } from './job-files';
+import { JobStorageQuota } from './job-storage-quota';
 import { JobStore, type Lease } from './job-store';
 import { JobsMetrics } from './jobs-metrics';
 import { Slots } from './slots';
@@ -73,6 +75,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     private readonly store: JobStore,
     private readonly files: JobFiles,
     private readonly decoder: AudioDecoder,
+    private readonly decodeSlots: DecodeSlots,
+    private readonly quota: JobStorageQuota,
     private readonly transcription: TranscriptionService,
     private readonly fetcher: UrlFetcher,
     private readonly metrics: JobsMetrics,
@@ -207,8 +211,11 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         holdsSlot = true;
       }
       const audio = this.files.audio(job.id);
+      // Jobs stored before tenancy share one caller for fairness and quota; they belong to no key.
+      const tenant = job.tenant ?? OPEN_TENANT;
+      const caller = `key:${tenant}`;
       if (job.durationS === undefined || !(await this.files.exists(audio))) {
-        const durationS = await writeWavFile(this.decoder.decodeFile(input, { signal }), audio);
+        const durationS = await this.decode(input, audio, tenant, caller, signal);
         await this.store.setDuration(job.id, owner, durationS);
       }
       const result = await this.transcription.transcribe(
@@ -220,6 +227,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
           signal,
           finished: await this.store.chunks(job.id),
           onChunk: (chunk, index) => this.store.saveChunk(job.id, owner, index, chunk),
+          caller,
         },
       );
       const stored = await this.store.finish(
@@ -235,6 +243,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         },
         true,
       );
+      // The transcript is stored; the recording goes unless the submitter asked to keep it (it counts to the quota).
+      if (stored && !job.options.keepAudio) await this.files.removeAudio(job.id);
       if (stored) this.metrics.finished('succeeded', (performance.now() - started) / 1000);
       this.logger.log({ job: job.id, ms: Math.round(performance.now() - started) }, 'job succeeded');
     } catch (error) {
@@ -257,6 +267,26 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       this.logger.warn({ job: job.id, error: failure }, 'job failed');
     } finally {
       if (holdsSlot) this.runnerSlots.give();
+    }
+  }
+
+  /**
+   * The input decoded once to `audio` (16 kHz WAV), in a fair decode slot, and cut off where the decoded file would
+   * take the job's key past its storage quota (what the input already holds counts).
+   */
+  private async decode(
+    input: string,
+    audio: string,
+    tenant: string,
+    caller: string,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const release = await this.decodeSlots.acquire(caller, signal);
+    try {
+      const allowance = await this.quota.remaining(tenant);
+      return await writeWavFile(this.quota.capped(this.decoder.decodeFile(input, { signal }), allowance), audio);
+    } finally {
+      release();
     }
   }
 }

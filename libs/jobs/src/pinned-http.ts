@@ -44,9 +44,19 @@ export function requestPinned(target: Target, options: PinnedRequest): Promise<I
       },
       resolve,
     );
-    request.on('error', reject);
+    request.on('error', (error) => reject(withoutAddress(error, target.url)));
     request.end(options.body);
   });
+}
+
+/**
+ * Socket errors name the address dialled ("connect ECONNREFUSED 10.0.0.5:443"), and they end up in job views and
+ * webhook attempts: say the URL's host instead, so no message tells a submitter what a name resolves to.
+ */
+function withoutAddress(error: Error, url: URL): Error {
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  if (!code || !syscall) return error;
+  return Object.assign(new Error(`${syscall} ${code} (${url.host})`), { code });
 }
 
 /** Drops a response whose body is not wanted (its errors too: the status is all that was needed). */

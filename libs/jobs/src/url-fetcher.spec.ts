@@ -162,6 +162,18 @@ describe('UrlFetcher against a real loopback server', () => {
     expect(controller.signal.aborted).toBe(true);
   });
 
+  it('fails an unreachable server with fetch_failed, naming the host but not the address it was pinned to', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const resolver = scripted({ 'gone.example.test': ['127.0.0.1'] });
+    const error = await failure(download(fetcher(['127.0.0.1'], resolver), `http://gone.example.test:${closedPort}/a`));
+    expect(error).toMatchObject({ code: 'fetch_failed' });
+    expect(error.message).toContain(`connect ECONNREFUSED (gone.example.test:${closedPort})`);
+    expect(error.message).not.toContain('127.0.0.1');
+  });
+
   it('fails an answer other than 2xx with fetch_failed', async () => {
     const f = fetcher(['127.0.0.1'], scripted({}));
     const error = await failure(download(f, `http://127.0.0.1:${port}/missing`));

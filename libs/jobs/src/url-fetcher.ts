@@ -4,6 +4,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
+import { ApiError } from '@asr/observability';
 import { DownloadError, DownloadWatch } from './download-watch';
 import { discard, requestPinned } from './pinned-http';
 import { TargetPolicy } from './target-policy';
@@ -38,7 +39,10 @@ export class UrlFetcher {
     } catch (error) {
       await rm(partial, { force: true });
       // A limit cut the transfer: say which, not the socket error the cut caused.
-      throw watch.failure ?? error;
+      if (watch.failure) throw watch.failure;
+      if (signal.aborted || error instanceof DownloadError || error instanceof ApiError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new DownloadError('fetch_failed', `fetching ${raw} failed: ${reason}`);
     } finally {
       watch.stop();
     }

@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { OPEN_TENANT, WebhookSecrets } from '@asr/auth';
 import { AppConfig } from '@asr/config';
 import type { Job, WebhookAttempt } from './job';
 import { JobStore } from './job-store';
@@ -44,20 +45,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private readonly inFlight = new Set<Promise<void>>();
   private readonly perReceiver = new Map<string, number>();
   private readonly stopping = new AbortController();
-  private readonly signer: StandardWebhook | undefined;
 
   constructor(
     private readonly store: JobStore,
     private readonly policy: TargetPolicy,
+    private readonly secrets: WebhookSecrets,
     private readonly config: AppConfig,
-  ) {
-    const key = config.security.secretKey;
-    this.signer = key ? new StandardWebhook(Buffer.from(key, 'utf8'), { format: 'raw' }) : undefined;
-  }
-
-  get canSign(): boolean {
-    return this.signer !== undefined;
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.deliverDue(), POLL_MS);
@@ -164,14 +158,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** The Standard Webhooks headers for `body`; `job` says whose delivery it is (for a per-tenant key). */
+  /** Signed with the secret of the job's key (GET /api/v1/auth/webhook-secret), never with SECRET_KEY itself. */
   private signatureHeaders(job: Job, body: string): Record<string, string> {
-    if (!this.signer) throw new Error('SECRET_KEY is not set; webhooks cannot be signed');
+    const signer = new StandardWebhook(this.secrets.keyFor(job.tenant ?? OPEN_TENANT), { format: 'raw' });
     const id = `msg_${job.id}`;
     const now = new Date();
     return {
       'webhook-id': id,
       'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': this.signer.sign(id, now, body),
+      'webhook-signature': signer.sign(id, now, body),
     };
   }
 }

@@ -20,9 +20,15 @@ export async function configCheckCommand(options: { connect?: boolean }): Promis
     console.log(`  ${definition.name}=${shown}`);
   }
   // What API_ALLOWED_HOSTS and CORS_ORIGINS add up to: unset, the list is derived from this machine.
+  const hosts = new HostPolicy(result.config);
   console.log('[hosts]');
-  for (const line of new HostPolicy(result.config).describe()) console.log(`  ${line}`);
+  for (const line of hosts.describe()) console.log(`  ${line}`);
   const warnings: ConfigProblem[] = [...result.warnings];
+  if (hosts.ignored.length > 0)
+    warnings.push({
+      variable: 'API_ALLOWED_HOSTS',
+      message: `ignored, not host names or addresses: ${hosts.ignored.map((entry) => JSON.stringify(entry)).join(', ')}`,
+    });
   if (options.connect) {
     const report = await checkProviderConnection(result.config);
     console.log(`connect: ${report.verdict}: ${report.message}`);
