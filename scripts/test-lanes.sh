@@ -25,6 +25,8 @@ OTHER=(
   test/upload-fuzz.e2e-spec.ts
   test/provider-faults.e2e-spec.ts
   test/client-faults.e2e-spec.ts
+  test/slow-peers.e2e-spec.ts
+  test/tenancy.e2e-spec.ts
 )
 
 (

@@ -9,6 +9,7 @@ import { HttpMetrics, REQUEST_ID_HEADER, requestIdFor, ShutdownState } from '@as
 import { StreamingService, StreamWsAdapter } from '@asr/streaming';
 import { buildOpenApiDocument } from './openapi';
 import { registerHttpSecurity } from './http-security';
+import { registerClientInputBounds } from './client-input-bounds';
 import { registerUploads } from './uploads';
 import { PACKAGE_VERSION } from './package-info';
 
@@ -60,6 +61,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   );
   await registerHttpSecurity(app, config);
   await registerUploads(app, config);
+  registerClientInputBounds(app);
 
   if (config.api.docsEnabled) {
     const document = buildOpenApiDocument(app, PACKAGE_VERSION);

@@ -10,8 +10,9 @@ const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'location', 'server
 
 /**
  * What every HTTP request passes before routing (docs/security.md): security headers, CORS for CORS_ORIGINS, the
- * Host and Origin (DNS rebinding: HostPolicy), then the key and the rate limit (slow clients are cut off by the server itself: createHttpAdapter). Registered before
- * the upload checks, so an unauthenticated upload gets 401, not 413.
+ * Host and Origin (DNS rebinding: HostPolicy), then the key and the rate limit (slow clients are cut off by the
+ * server itself: createHttpAdapter). Registered before the upload checks, so an unauthenticated upload gets 401,
+ * not 413.
  */
 export async function registerHttpSecurity(app: NestFastifyApplication, config: AppConfig): Promise<void> {
   // The demo page sends its own Content-Security-Policy; Swagger UI needs inline scripts. HSTS belongs to whatever

@@ -719,7 +719,7 @@ export class EnvironmentVariables {
   @EnvVar({
     group: 'security',
     description:
-      'Host names (and addresses) requests may name in their Host header, comma-separated; * allows any. Unset: this machine\'s names and addresses, loopback, and the hosts of CORS_ORIGINS. /health* and /metrics take any Host.',
+      "Host names (and addresses) requests may name in their Host header, comma-separated; * allows any. Unset: this machine's names and addresses, loopback, and the hosts of CORS_ORIGINS. /health* and /metrics take any Host.",
   })
   @IsOptional()
   @IsString()

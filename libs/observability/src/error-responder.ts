@@ -9,6 +9,7 @@ import {
   type OpenAiErrorBody,
   openAiErrorType,
 } from './api-error';
+import { redactUrl } from './log-redaction';
 
 interface ErrorReply {
   status: number;
@@ -76,10 +77,11 @@ export class ErrorResponder {
 
   send(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
     const { status, code, message, headers, detail } = this.classify(error);
-    if (status >= 500) {
-      this.logger.error({ err: error, requestId: request.id }, `${request.method} ${request.url} failed: ${code}`);
-    }
     const url = request.originalUrl ?? request.url;
+    if (status >= 500) {
+      // The query may carry a stream token or a key: the log gets the URL with those values blanked.
+      this.logger.error({ err: error, requestId: request.id }, `${request.method} ${redactUrl(url)} failed: ${code}`);
+    }
     const body: ApiErrorBody | OpenAiErrorBody = isOpenAiRoute(url)
       ? { error: { message, type: openAiErrorType(status), param: null, code } }
       : { status, code, message, requestId: request.id, ...(detail === undefined ? {} : { detail }) };

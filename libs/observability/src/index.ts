@@ -6,6 +6,15 @@ export {
   type HealthContributor,
 } from './health-contributor';
 export { HTTP_REQUEST_DURATION, HttpMetrics, UNMATCHED_ROUTE } from './http-metrics';
+export {
+  type BoundedJsonResult,
+  checkJsonBounds,
+  CLIENT_JSON_MAX_DEPTH,
+  describeClientValue,
+  type JsonBounds,
+  type JsonRefusal,
+  parseBoundedJson,
+} from './bounded-json';
 export { redactUrl } from './log-redaction';
 export { createRootLogger, LOG_FILE_NAME, loggerParams, logDestination } from './logger-options';
 export { ObservabilityModule } from './observability.module';

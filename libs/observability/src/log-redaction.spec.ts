@@ -12,6 +12,23 @@ describe('redactUrl', () => {
   it('leaves URLs without a query alone', () => {
     expect(redactUrl('/health/ready')).toBe('/health/ready');
   });
+
+  it('redacts every credential-like parameter, repeated ones too, and keeps the fragment', () => {
+    const url =
+      '/a?access_token=1&key=2&secret=3&signature=4&X-Amz-Signature=5&X-Amz-Credential=6&client_secret=7&token=8&token=9&keep=ok#frag';
+    const redacted = redactUrl(url);
+    expect(redacted).not.toMatch(/=[1-9](&|#|$)/);
+    expect(redacted).toContain('keep=ok');
+    expect(redacted.endsWith('#frag')).toBe(true);
+    // Two `token` values become one redacted one.
+    expect(redacted.match(/[?&]token=/g)).toHaveLength(1);
+  });
+
+  it('redacts the user info of an absolute URL', () => {
+    expect(redactUrl('https://user:pa55@example.com/hook?sig=abc')).toBe(
+      'https://[REDACTED]@example.com/hook?sig=%5BREDACTED%5D',
+    );
+  });
 });
 
 describe('requestIdFor', () => {

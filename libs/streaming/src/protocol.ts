@@ -1,5 +1,6 @@
 import type { TranscriptWord } from '@asr/asr';
 import { roundSeconds, TARGET_SAMPLE_RATE } from '@asr/audio';
+import { CLIENT_JSON_MAX_DEPTH, describeClientValue, type JsonBounds, parseBoundedJson } from '@asr/observability';
 
 /** Close codes of the streaming API (docs/asyncapi.yaml); each is preceded by `session.closed` when possible. */
 export const CLOSE = {
@@ -68,23 +69,30 @@ export type ClientMessage =
 
 export const CLIENT_MESSAGE_TYPES = ['configure', 'finalize', 'keepalive', 'close'];
 
+/**
+ * Control messages are a few flat fields: larger or deeper text is refused before it is parsed (a frame of 12 KB
+ * nested 6,000 levels once overflowed the stack here). Frames themselves are bounded by STREAM_MAX_FRAME_BYTES.
+ */
+export const CONTROL_MESSAGE_BOUNDS: JsonBounds = { maxDepth: CLIENT_JSON_MAX_DEPTH, maxBytes: 64 * 1024 };
+
 /** A text frame to a client message, or a reason it is not one (answered with a non-fatal `error`). */
 export function parseClientMessage(text: string): { ok: true; message: ClientMessage } | { ok: false; reason: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: 'text frames must be JSON objects with a "type"; audio goes in binary frames' };
+  const parsed = parseBoundedJson(text, CONTROL_MESSAGE_BOUNDS);
+  if (!parsed.ok) {
+    if (parsed.code === 'invalid_json')
+      return { ok: false, reason: 'text frames must be JSON objects with a "type"; audio goes in binary frames' };
+    return { ok: false, reason: `${parsed.reason}: text frames are small JSON objects with a "type"` };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+  const value = parsed.value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
     return { ok: false, reason: 'text frames must be JSON objects with a "type"' };
-  const type = (parsed as { type?: unknown }).type;
+  const type = (value as { type?: unknown }).type;
   if (typeof type !== 'string' || !CLIENT_MESSAGE_TYPES.includes(type))
     return {
       ok: false,
-      reason: `unknown message type ${JSON.stringify(type)}; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`,
+      reason: `unknown message type ${describeClientValue(type)}; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`,
     };
-  return { ok: true, message: parsed as ClientMessage };
+  return { ok: true, message: value as ClientMessage };
 }
 
 /** Seconds on the client's audio clock (16 kHz samples since the session began), to the millisecond. */

@@ -64,6 +64,9 @@ export interface StreamLimits {
   maxSegmentS: number;
 }
 
+/** Unknown fields a refusal names. */
+const MAX_NAMED_FIELDS = 5;
+
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 function fromQueryValue(name: string, value: string): unknown {
@@ -112,8 +115,15 @@ export function parseConfigure(
 ): ParseResult<StreamSettings> {
   const fields = Object.keys(message).filter((k) => k !== 'type');
   const unknown = fields.filter((k) => !CONFIGURABLE.includes(k));
-  if (unknown.length > 0)
-    return { ok: false, reason: `configure cannot set ${unknown.join(', ')}; it takes ${CONFIGURABLE.join(', ')}` };
+  if (unknown.length > 0) {
+    // The names are the client's: a few, cut short, are enough to say what was wrong.
+    const named = unknown.slice(0, MAX_NAMED_FIELDS).map((k) => (k.length > 40 ? `${k.slice(0, 40)}…` : k));
+    const more = unknown.length > MAX_NAMED_FIELDS ? ` and ${unknown.length - MAX_NAMED_FIELDS} more` : '';
+    return {
+      ok: false,
+      reason: `configure cannot set ${named.join(', ')}${more}; it takes ${CONFIGURABLE.join(', ')}`,
+    };
+  }
   const params = Object.assign(new StreamParams(), Object.fromEntries(fields.map((k) => [k, message[k]])));
   const problem = validate(params, limits);
   if (problem) return { ok: false, reason: problem };

@@ -70,6 +70,7 @@ export class StreamSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private sessionTimer: NodeJS.Timeout | undefined;
   private pausedForBacklog = false;
+  private released = false;
   private readonly recorder: SessionRecorder | undefined;
   private resolveClosed!: () => void;
   /** Resolves when the session is over and its socket closed (or cut). */
@@ -90,21 +91,24 @@ export class StreamSession {
   }
 
   start(): void {
-    this.socket.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
+    // A throw in a socket listener would reach the event loop and end the process: every listener is guarded.
+    this.socket.on('message', (data: Buffer, isBinary: boolean) => this.guard(() => this.receive(data, isBinary)));
     this.socket.on('close', () => this.onSocketClosed());
     // An error is followed by 'close'; the adapter logs it.
     this.socket.on('error', () => undefined);
-    this.ctx.stats.opened(this.id, this.stats);
-    this.send({
-      type: 'session.started',
-      session_id: this.id,
-      config: describeSettings(this.settings, this.ctx.vad.settingsMs(this.settings.vad)),
+    this.guard(() => {
+      this.ctx.stats.opened(this.id, this.stats);
+      this.send({
+        type: 'session.started',
+        session_id: this.id,
+        config: describeSettings(this.settings, this.ctx.vad.settingsMs(this.settings.vad)),
+      });
+      this.armIdleTimer();
+      this.sessionTimer = setTimeout(
+        () => this.guard(() => void this.end(CLOSE.sessionTooLong, 'max_duration')),
+        this.ctx.limits.maxSessionS * 1000,
+      );
     });
-    this.armIdleTimer();
-    this.sessionTimer = setTimeout(
-      () => void this.end(CLOSE.sessionTooLong, 'max_duration'),
-      this.ctx.limits.maxSessionS * 1000,
-    );
   }
 
   /** Ends the session gracefully: what was received is processed, every final sent, then `session.closed`. */
@@ -191,8 +195,7 @@ export class StreamSession {
         }
       }
     } catch (error) {
-      this.ctx.logger.error({ err: error, session: this.id }, 'stream session failed');
-      this.abort(CLOSE.internalError, 'server_error', 'the server failed processing this stream; it is logged');
+      this.fail(error);
     } finally {
       this.draining = undefined;
     }
@@ -266,7 +269,8 @@ export class StreamSession {
       language: this.settings.language,
       interimResults: this.settings.interimResults,
       partialEverySamples: Math.round(this.ctx.limits.chunkDurationS * 16_000),
-      sendPartial: (event) => this.sendPartial(event),
+      // Called from the provider's promise callbacks: a throw there would be an unhandled rejection.
+      sendPartial: (event) => this.guard(() => this.sendPartial(event)),
     });
     this.send({ type: 'speech.started', segment_id: id, start: seconds(start) });
   }
@@ -278,8 +282,11 @@ export class StreamSession {
     this.send({ type: 'speech.stopped', segment_id: utterance.id, end: seconds(end) });
     const heardAt = performance.now();
     const final = utterance.end(samples, end);
-    // Chained: finals leave in segment order even when a later one is ready first.
-    this.finals = this.finals.then(async () => this.sendFinal(await final, heardAt));
+    // Chained: finals leave in segment order even when a later one is ready first. A failure ends this session
+    // only; uncaught, the rejected chain would end the process once nobody awaits it.
+    this.finals = this.finals
+      .then(async () => this.sendFinal(await final, heardAt))
+      .catch((error: unknown) => this.fail(error));
   }
 
   private sendPartial(event: PartialEvent): void {
@@ -341,21 +348,67 @@ export class StreamSession {
     void this.close(code, reason);
   }
 
+  /**
+   * A throw in this session's own code (or a collaborator's): the session ends with `error {code: server_error}`
+   * and 1011, it is logged, its resources are freed; the process and every other session go on.
+   */
+  private fail(error: unknown): void {
+    this.logQuietly(error, 'stream session failed');
+    try {
+      this.abort(CLOSE.internalError, 'server_error', 'the server failed processing this stream; it is logged');
+    } catch (abortError) {
+      // Even telling the client failed: cut the socket and give the session back.
+      this.logQuietly(abortError, 'stream session failed closing');
+      this.state = 'closed';
+      this.releaseQuietly('server_error');
+      this.socket.terminate();
+      this.resolveClosed();
+    }
+  }
+
+  /** Runs a listener's or a timer's work; a throw ends this session, not the process. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private logQuietly(error: unknown, message: string): void {
+    try {
+      this.ctx.logger.error({ err: error, session: this.id }, message);
+    } catch {
+      // Logging cannot be allowed to take the process down either.
+    }
+  }
+
   private async close(code: number, reason: CloseReason): Promise<void> {
     if (this.state === 'closed') return;
-    // Sent while the state still allows it; then nothing more goes out.
-    this.sendClosing(reason);
-    this.state = 'closed';
-    this.release(reason);
-    if (this.socket.readyState === this.socket.OPEN) {
-      // The client's half of the closing handshake must be read.
-      this.socket.resume();
-      this.socket.close(code, reason);
-      const cut = setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS);
-      await new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
-      clearTimeout(cut);
+    try {
+      // Sent while the state still allows it; then nothing more goes out.
+      this.sendClosing(reason);
+    } catch (error) {
+      this.logQuietly(error, 'stream session failed closing');
     }
-    this.resolveClosed();
+    this.state = 'closed';
+    this.releaseQuietly(reason);
+    try {
+      if (this.socket.readyState === this.socket.OPEN) {
+        // The client's half of the closing handshake must be read.
+        this.socket.resume();
+        this.socket.close(code, reason);
+        const cut = setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS);
+        await new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
+        clearTimeout(cut);
+      }
+    } catch (error) {
+      this.logQuietly(error, 'stream session failed closing');
+      this.socket.terminate();
+    } finally {
+      // The service frees the slot on this: it must happen whatever failed above.
+      this.resolveClosed();
+    }
   }
 
   private sendClosing(reason: CloseReason): void {
@@ -372,27 +425,47 @@ export class StreamSession {
   private onSocketClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.utterance?.cancel();
+    try {
+      this.utterance?.cancel();
+    } catch (error) {
+      this.logQuietly(error, 'stream utterance not cancelled');
+    }
     this.utterance = undefined;
-    this.release('client_disconnected');
+    this.releaseQuietly('client_disconnected');
     this.resolveClosed();
   }
 
+  private releaseQuietly(reason: CloseReason): void {
+    try {
+      this.release(reason);
+    } catch (error) {
+      this.logQuietly(error, 'stream session failed releasing');
+    }
+  }
+
+  /** Gives back what the session holds; the stats come last, so a failure there cannot keep the rest. */
   private release(reason: CloseReason): void {
+    if (this.released) return;
+    this.released = true;
     clearTimeout(this.idleTimer);
     clearTimeout(this.sessionTimer);
     this.inbox.length = 0;
     // The VAD state goes back once no frame of this stream is in the batcher.
-    void Promise.resolve(this.draining).then(() => this.vad.release());
-    this.ctx.stats.closed(this.id, reason);
+    void Promise.resolve(this.draining)
+      .then(() => this.vad.release())
+      .catch((error: unknown) => this.logQuietly(error, 'stream VAD state not released'));
     this.recorder
       ?.close()
       .catch((error: Error) => this.ctx.logger.warn(`stream recording not finished: ${error.message}`));
+    this.ctx.stats.closed(this.id, reason);
   }
 
   private armIdleTimer(): void {
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => void this.end(CLOSE.idle, 'idle_timeout'), this.ctx.limits.idleTimeoutS * 1000);
+    this.idleTimer = setTimeout(
+      () => this.guard(() => void this.end(CLOSE.idle, 'idle_timeout')),
+      this.ctx.limits.idleTimeoutS * 1000,
+    );
   }
 
   private roundedStats(): SessionStats {

@@ -35,7 +35,14 @@ export class StreamWsAdapter extends WsAdapter {
         info: { req: IncomingMessage },
         answer: (ok: boolean, status?: number, reason?: string, headers?: Record<string, string>) => void,
       ) => {
-        const verdict = this.streamOptions.verify(info.req);
+        let verdict: HandshakeVerdict;
+        try {
+          verdict = this.streamOptions.verify(info.req);
+        } catch (error) {
+          // Thrown here it would reach the client as the error's own text: logged instead, and a plain 500.
+          this.log.error({ err: error }, 'stream handshake verification failed');
+          verdict = { ok: false, status: 500, reason: 'the server failed checking this handshake; it is logged' };
+        }
         if (verdict.ok) answer(true);
         else answer(false, verdict.status, verdict.reason, verdict.headers);
       },

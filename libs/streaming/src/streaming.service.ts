@@ -113,7 +113,24 @@ export class StreamingService implements BeforeApplicationShutdown {
       this.slots.release(caller.id);
       return;
     }
-    const session = new StreamSession(socket, settings, {
+    let session: StreamSession;
+    try {
+      session = this.newSession(socket, settings);
+    } catch (error) {
+      // The gateway ends this connection (1011); the slot must not stay taken.
+      this.slots.release(caller.id);
+      throw error;
+    }
+    this.sessions.add(session);
+    void session.closed.then(() => {
+      this.sessions.delete(session);
+      this.slots.release(caller.id);
+    });
+    session.start();
+  }
+
+  private newSession(socket: WebSocket, settings: StreamSettings): StreamSession {
+    return new StreamSession(socket, settings, {
       provider: this.provider,
       vad: this.vad,
       stats: this.stats,
@@ -130,12 +147,6 @@ export class StreamingService implements BeforeApplicationShutdown {
           ),
       }),
     });
-    this.sessions.add(session);
-    void session.closed.then(() => {
-      this.sessions.delete(session);
-      this.slots.release(caller.id);
-    });
-    session.start();
   }
 
   private refuseFull(socket: WebSocket): void {

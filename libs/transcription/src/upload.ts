@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 import { TempFiles } from '@asr/audio';
 import { ApiError } from '@asr/observability';
+import { fieldName, fieldText } from './multipart-fields';
 
 export type UploadFields = Record<string, string | string[]>;
 
@@ -50,8 +51,8 @@ export async function readUpload(request: FastifyRequest, tempFiles: TempFiles):
         part.file.on('data', (chunk: Buffer) => (spool.bytes += chunk.length));
         await pipeline(part.file, createWriteStream(spool.path));
       } else {
-        const name = part.fieldname.replace(/\[\]$/, '');
-        const value = String(part.value);
+        const name = fieldName(part.fieldname);
+        const value = fieldText(name, part.value);
         const existing = fields[name];
         fields[name] = existing === undefined ? value : [existing, value].flat();
       }
