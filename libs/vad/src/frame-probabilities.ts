@@ -63,12 +63,14 @@ export async function* lanedProbabilities(
   const windows = new LaneWindows(batcher, lanes, first, timing);
   try {
     for await (const block of blocks) {
+      // Reading a window's audio is work too: it waits its turn like the rest (VadFrameQueue.pace).
+      await batcher.pace();
       for (let offset = 0; offset < block.length;) {
         offset += windows.fill(block.subarray(offset));
-        if (windows.full) yield* yieldingToIo(await windows.run());
+        if (windows.full) yield* paced(await windows.run(), batcher);
       }
     }
-    if (windows.filled > 0) yield* yieldingToIo(await windows.run());
+    if (windows.filled > 0) yield* paced(await windows.run(), batcher);
   } finally {
     windows.release();
   }
@@ -77,10 +79,10 @@ export async function* lanedProbabilities(
 /** Frames handed on between turns of the event loop: a window's 4,000 would otherwise run as one long burst. */
 const FRAMES_PER_TURN = 256;
 
-/** A window's probabilities, giving the event loop a turn every FRAMES_PER_TURN (others' requests, live streams). */
-async function* yieldingToIo(probabilities: Float32Array): AsyncGenerator<number> {
+/** A window's probabilities, with a turn of the event loop every FRAMES_PER_TURN (others' requests, live streams). */
+async function* paced(probabilities: Float32Array, queue: VadFrameQueue): AsyncGenerator<number> {
   for (let at = 0; at < probabilities.length; at += 1) {
-    if (at > 0 && at % FRAMES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (at > 0 && at % FRAMES_PER_TURN === 0) await queue.pace();
     yield probabilities[at]!;
   }
 }

@@ -5,7 +5,15 @@ export interface VadFrameQueue {
   newState(): VadStreamState;
   releaseState(state: VadStreamState): void;
   submit(frame: VadFrame): Promise<number>;
+  /**
+   * A turn of the event loop for the work between inferences (reading, segmenting): at once for live work and
+   * for callers that are not ahead; after AHEAD_INTERVAL_MS for a caller that is, so all its work yields, not
+   * only its inferences.
+   */
+  pace(): Promise<void>;
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * One caller's uploads in the batcher: the frames they have been served so far (while the caller has any upload
@@ -34,6 +42,12 @@ export interface BatchObserver {
 const AHEAD_SLACK_FRAMES = 4000;
 /** While someone is behind, a caller that is ahead gets one batch per this many ms (it never starves either). */
 const AHEAD_INTERVAL_MS = 8;
+/**
+ * A caller that was behind still counts for this long after its upload's VAD ended: its next request (or its
+ * transcription's other steps) usually follows within it, and a caller ahead running flat out in those gaps
+ * fills the heap that the next collection then pauses everyone for.
+ */
+const BEHIND_LINGER_MS = 500;
 
 /**
  * Collects frames that streams submit in the same event-loop turn and runs them as one batched inference, at most
@@ -51,6 +65,8 @@ export class VadBatcher implements VadFrameQueue {
   /** Callers with an upload open, by owner, with how many they have open. */
   private readonly shares = new Map<string, { share: VadShare; open: number }>();
   private lastAheadRunMs = 0;
+  /** Until when a caller that was behind, now gone, still holds the others back (BEHIND_LINGER_MS). */
+  private behindUntilMs = 0;
 
   constructor(
     private readonly backend: VadBackend,
@@ -75,6 +91,10 @@ export class VadBatcher implements VadFrameQueue {
     return this.enqueue(frame, undefined);
   }
 
+  pace(): Promise<void> {
+    return nextTurn();
+  }
+
   /**
    * The batcher as one upload of `owner` (a caller id) sees it: its frames are counted to the caller's share until
    * `close()`. A caller's uploads share one share, so two of its files count as one caller's work.
@@ -88,11 +108,15 @@ export class VadBatcher implements VadFrameQueue {
       newState: () => this.newState(),
       releaseState: (state) => this.releaseState(state),
       submit: (frame) => this.enqueue(frame, entry.share),
+      pace: () =>
+        this.isAhead(entry.share) ? new Promise<void>((resolve) => setTimeout(resolve, AHEAD_INTERVAL_MS)) : nextTurn(),
       close: () => {
         if (closed) return;
         closed = true;
         entry.open -= 1;
-        if (entry.open === 0) this.shares.delete(owner);
+        if (entry.open > 0) return;
+        if (!this.isAhead(entry.share)) this.behindUntilMs = performance.now() + BEHIND_LINGER_MS;
+        this.shares.delete(owner);
       },
     };
   }
@@ -117,6 +141,8 @@ export class VadBatcher implements VadFrameQueue {
   private isAhead(share: VadShare): boolean {
     let least = Infinity;
     for (const { share: other } of this.shares.values()) least = Math.min(least, other.served);
+    // A caller that was behind a moment ago stands for one that has been served nothing.
+    if (performance.now() < this.behindUntilMs) least = 0;
     return share.served > least + AHEAD_SLACK_FRAMES;
   }
 
