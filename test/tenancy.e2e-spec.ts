@@ -120,6 +120,13 @@ describe.each(['sqlite', 'redis'])('jobs belong to the key that submitted them (
     // An admin key sees and may cancel everyone's.
     expect(await listIds(t, ADMIN)).toEqual(expect.arrayContaining([alphaJob, betaJob]));
     expect(await status(t, ADMIN, `/api/v1/jobs/${alphaJob}/result`)).toBe(200);
+
+    // Live sessions are per key too: only an admin sees the per-session lists of the streaming stats.
+    const stats = async (key: string): Promise<Record<string, unknown>> =>
+      (await (await fetch(`${t.url}/api/v1/streaming-stats`, { headers: as(key) })).json()) as Record<string, unknown>;
+    expect(Object.keys(await stats(ALPHA))).not.toContain('sessions');
+    expect(await stats(ALPHA)).toHaveProperty('totals');
+    expect(Object.keys(await stats(ADMIN))).toEqual(expect.arrayContaining(['sessions', 'recent_sessions']));
   });
 
   it("a running job of another key is not cancelled by that key's DELETE", async () => {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import type { JobView } from '@asr/jobs';
 import { FakeOpenAi } from './support/fake-openai';
@@ -105,7 +106,13 @@ describe("a job's stored audio stays within its key's quota (JOBS_STORAGE_QUOTA_
     await fake.start();
     fake.fallback = { kind: 'ok', delayMs: 10 };
     t = await startTestApp({
-      env: { ASR_PROVIDER: 'openai-compatible', ASR_BASE_URL: fake.url, JOBS_STORAGE_QUOTA_MB: '1' },
+      env: {
+        ASR_PROVIDER: 'openai-compatible',
+        ASR_BASE_URL: fake.url,
+        JOBS_STORAGE_QUOTA_MB: '1',
+        JOBS_ALLOW_URLS: 'true',
+        WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      },
     });
   });
   afterAll(async () => {
@@ -121,6 +128,27 @@ describe("a job's stored audio stays within its key's quota (JOBS_STORAGE_QUOTA_
     const refused = await post(t, '/api/v1/jobs', big);
     expect(refused.status).toBe(413);
     expect(refused.body).toMatchObject({ code: 'storage_quota_exceeded' });
+  });
+
+  it('fails a URL job whose download would pass the quota, cutting the download there', async () => {
+    const big = join(t.dir, 'two-megabytes.wav');
+    execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', big, 'synth', '70', 'sine', '440']);
+    const files = createServer((_req, res) => createReadStream(big).pipe(res));
+    await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(files.address() as { port: number }).port}/audio.wav`;
+    const response = await fetch(`${t.url}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url }),
+    });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    const job = await waitForJob(t.url, id, finished);
+    files.closeAllConnections();
+    files.close();
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'storage_quota_exceeded' } });
+    expect(directoryBytes(jobDirectory(id))).toBeLessThanOrEqual(quota);
+    expect(statSync(big).size).toBeGreaterThan(2 * quota);
   });
 
   it('fails a job whose decoded audio would pass the quota, without ever holding more than it', async () => {

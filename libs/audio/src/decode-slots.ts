@@ -6,7 +6,8 @@ interface Waiter {
 }
 
 /**
- * UPLOAD_DECODE_CONCURRENCY slots for decoding uploads (an ffmpeg process and a VAD pass each), handed out fairly:
+ * UPLOAD_DECODE_CONCURRENCY slots for uploads in progress (held from decoding to the last provider answer: the
+ * pipeline streams, so decoding, VAD and transcription of one upload overlap), handed out fairly:
  * when they are all taken, waiting callers get the next free slot in turn, one each, however many uploads a caller
  * has queued — so one caller's burst of long files cannot keep another caller's short one waiting behind them all.
  */
@@ -27,25 +28,27 @@ export class DecodeSlots {
 
   /** Resolves with a release function once `owner` holds a slot; rejects if `signal` aborts first. */
   acquire(owner: string, signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(new Error('aborted before a decode slot was free'));
     if (this.inUse < this.capacity && this.waiting.size === 0) return Promise.resolve(this.grant());
-    signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { grant: resolve };
+      const waiter: Waiter = {
+        grant: (release) => {
+          signal?.removeEventListener('abort', leave);
+          resolve(release);
+        },
+      };
       const queue = this.waiting.get(owner) ?? [];
       queue.push(waiter);
       this.waiting.set(owner, queue);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const mine = this.waiting.get(owner);
-          const at = mine?.indexOf(waiter) ?? -1;
-          if (at < 0) return;
-          mine!.splice(at, 1);
-          if (mine!.length === 0) this.waiting.delete(owner);
-          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted while waiting for a decode slot'));
-        },
-        { once: true },
-      );
+      const leave = (): void => {
+        const mine = this.waiting.get(owner);
+        const at = mine?.indexOf(waiter) ?? -1;
+        if (at < 0) return;
+        mine!.splice(at, 1);
+        if (mine!.length === 0) this.waiting.delete(owner);
+        reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted while waiting for a decode slot'));
+      };
+      signal?.addEventListener('abort', leave, { once: true });
     });
   }
 

@@ -42,6 +42,22 @@ function parseKeysFile(text: string, file: string): KnownKey[] {
 }
 
 /**
+ * A key's name is who owns its jobs and whose webhook secret it gets: two keys with one name would share them, and
+ * the open server's tenant is nobody's key.
+ */
+function checkNames(keys: readonly KnownKey[]): void {
+  const seen = new Map<string, Buffer>();
+  for (const key of keys) {
+    if (key.name === OPEN_TENANT)
+      throw new Error(`API key name "${OPEN_TENANT}" is reserved (the tenant of a server without keys); rename it`);
+    const other = seen.get(key.name);
+    if (other && !other.equals(key.digest))
+      throw new Error(`two API keys are both named "${key.name}": names own jobs, so each key needs its own`);
+    seen.set(key.name, key.digest);
+  }
+}
+
+/**
  * The API keys the server accepts, held as SHA-256 digests only. A presented key is hashed and compared with every
  * known digest in constant time, so neither the answer's timing nor an early exit tells which bytes matched.
  */
@@ -56,6 +72,7 @@ export class ApiKeys {
       return { digest, name: digestName(digest) };
     });
     if (apiKeysFile) this.keys.push(...parseKeysFile(readFileSync(apiKeysFile, 'utf8'), apiKeysFile));
+    checkNames(this.keys);
   }
 
   /** False: no keys are configured and the API is open. */

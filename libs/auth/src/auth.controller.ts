@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Post, Req } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiNotFoundResponse,
@@ -45,6 +45,7 @@ export class AuthController {
   ) {}
 
   @Get('webhook-secret')
+  @Header('cache-control', 'no-store')
   @ApiOperation({
     summary:
       "The secret that signs this key's job webhooks (derived for this key alone): verify each webhook's signature with it.",

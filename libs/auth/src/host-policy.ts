@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
 import { ApiError } from '@asr/observability';
 import { hostOfHeader, hostOfOrigin, isLoopback, normalHost } from './host-names';
@@ -45,6 +45,9 @@ export class HostPolicy {
   private readonly origins: ReadonlySet<string>;
   /** API_ALLOWED_HOSTS entries that name no host: never matched (`config check` warns of them). */
   readonly ignored: readonly string[];
+  private readonly logger = new Logger('hosts');
+  /** Hosts refused so far (each logged once, so an operator who forgot API_ALLOWED_HOSTS sees why). */
+  private readonly refused = new Set<string>();
 
   constructor(config: AppConfig) {
     const { allowedHosts, corsOrigins } = config.security;
@@ -71,13 +74,15 @@ export class HostPolicy {
   check(headers: IncomingHttpHeaders, path: string): ApiError | undefined {
     if (isExempt(path)) return undefined;
     const host = headers.host === undefined ? undefined : hostOfHeader(headers.host);
-    if (host === undefined || !this.allows(host))
+    if (host === undefined || !this.allows(host)) {
+      this.warnOnce(headers.host ?? '');
       return new ApiError(
         421,
         'host_not_allowed',
         `this server does not answer to the Host ${JSON.stringify(headers.host ?? '')}: add it to API_ALLOWED_HOSTS ` +
           '(unset, the server answers to its own names and addresses, localhost and the hosts of CORS_ORIGINS)',
       );
+    }
     const origin = headers.origin;
     if (origin === undefined || this.originAllowed(origin, host)) return undefined;
     return new ApiError(
@@ -101,6 +106,16 @@ export class HostPolicy {
       ? 'any (CORS_ORIGINS=*)'
       : [...this.origins, this.anyHost ? 'pages on the Host they call' : 'pages on an allowed host'].join(', ');
     return [`allowed hosts: ${hosts}`, `allowed origins: ${origins}`, 'any Host: /health*, /metrics'];
+  }
+
+  private warnOnce(host: string): void {
+    // Bounded: a scanner sending a new Host each time must not grow this without end.
+    if (this.refused.has(host) || this.refused.size >= 100) return;
+    this.refused.add(host);
+    this.logger.warn(
+      { host: host.slice(0, 100) },
+      'refused a request for a Host this server does not answer to (421); if clients reach it by this name, add it to API_ALLOWED_HOSTS',
+    );
   }
 
   private originAllowed(origin: string, host: string): boolean {

@@ -70,8 +70,10 @@ export class StreamTokens {
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== VERSION) return { ok: false, reason: 'not a stream token' };
     const body = `${parts[0]}.${parts[1]}`;
-    const given = Buffer.from(parts[2]!, 'base64url');
-    const expected = this.sign(body);
+    // Compared as the canonical text: base64url decoding skips stray characters, which would let one token be
+    // written many ways.
+    const given = Buffer.from(parts[2]!, 'utf8');
+    const expected = Buffer.from(base64url(this.sign(body)), 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected))
       return { ok: false, reason: 'the stream token is not valid (bad signature)' };
     let claims: Partial<Claims>;

@@ -1,7 +1,8 @@
 /** The span JOBS_DOWNLOAD_MIN_RATE is averaged over. */
 export const RATE_WINDOW_MS = 10_000;
 
-export type DownloadErrorCode = 'fetch_failed' | 'download_timeout' | 'download_too_slow' | 'download_too_large';
+export type DownloadErrorCode =
+  'fetch_failed' | 'download_timeout' | 'download_too_slow' | 'download_too_large' | 'storage_quota_exceeded';
 
 /** Why a URL job's download failed; the code becomes the job's error code. */
 export class DownloadError extends Error {

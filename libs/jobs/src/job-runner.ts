@@ -183,7 +183,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   private async download(job: Job, input: string, signal: AbortSignal): Promise<void> {
     await this.downloadSlots.take(signal);
     try {
-      await this.fetcher.download(job.source.url!, this.files.directory(job.id), input, signal);
+      const allowance = await this.quota.remaining(job.tenant ?? OPEN_TENANT);
+      await this.fetcher.download(job.source.url!, this.files.directory(job.id), input, signal, allowance);
     } finally {
       this.downloadSlots.give();
     }
@@ -201,13 +202,16 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     try {
       const input = this.files.input(job.id);
       if (fetchFirst) {
+        let slot: Promise<void> | undefined;
         try {
           await this.download(job, input, signal);
+          // In line for a runner slot before waking the claim loop, so a newly claimed job cannot take it first.
+          slot = this.runnerSlots.take(signal);
         } finally {
           this.downloadPhase -= 1;
           this.wake();
         }
-        await this.runnerSlots.take(signal);
+        await slot;
         holdsSlot = true;
       }
       const audio = this.files.audio(job.id);
@@ -255,6 +259,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
           this.logger.log({ job: job.id }, 'job returned to the queue for the next start');
         } else {
           await this.store.forget(job.id, owner);
+          // A cancelled job never runs again: its recording only takes up the key's quota.
+          await this.files.removeAudio(job.id);
           this.metrics.finished('cancelled', (performance.now() - started) / 1000);
           this.logger.log({ job: job.id }, 'job cancelled');
         }
@@ -262,6 +268,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       }
       const failure = jobError(error);
       if (await this.store.finish(job.id, owner, { error: failure }, true)) {
+        // Failed is final too: the recording goes, the error stays on the job.
+        await this.files.removeAudio(job.id);
         this.metrics.finished('failed', (performance.now() - started) / 1000);
       }
       this.logger.warn({ job: job.id, error: failure }, 'job failed');
@@ -283,8 +291,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
   ): Promise<number> {
     const release = await this.decodeSlots.acquire(caller, signal);
     try {
-      const allowance = await this.quota.remaining(tenant);
-      return await writeWavFile(this.quota.capped(this.decoder.decodeFile(input, { signal }), allowance), audio);
+      return await writeWavFile(this.quota.capped(this.decoder.decodeFile(input, { signal }), tenant), audio);
     } finally {
       release();
     }

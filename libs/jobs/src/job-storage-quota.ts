@@ -4,6 +4,9 @@ import { ApiError } from '@asr/observability';
 import { JobFiles } from './job-files';
 import { JobStore } from './job-store';
 
+/** How much a decode writes between two looks at what the key's jobs hold on disk. */
+const RECHECK_BYTES = 1024 * 1024;
+
 /** Thrown while a job decodes past its key's quota; the job fails with this code. */
 export class StorageQuotaError extends Error {
   readonly code = 'storage_quota_exceeded';
@@ -45,12 +48,22 @@ export class JobStorageQuota {
     );
   }
 
-  /** Passes decoded 16-bit samples through, failing once they would take the file past `allowanceBytes`. */
-  async *capped(blocks: AsyncIterable<Float32Array>, allowanceBytes: number): AsyncGenerator<Float32Array> {
-    let bytes = 0;
+  /**
+   * Passes decoded 16-bit samples through, failing once the file being written would take `tenant` past its
+   * quota. What is left is read again after every RECHECK_BYTES, from the disk (this file's part and other jobs'
+   * included), so two jobs of one key decoding at once pass the quota by at most that much each.
+   */
+  async *capped(blocks: AsyncIterable<Float32Array>, tenant: string): AsyncGenerator<Float32Array> {
+    let left = await this.remaining(tenant);
+    let sinceCheck = 0;
     for await (const block of blocks) {
-      bytes += block.length * 2;
-      if (bytes > allowanceBytes)
+      const bytes = block.length * 2;
+      sinceCheck += bytes;
+      if (sinceCheck > RECHECK_BYTES && left !== Infinity) {
+        left = await this.remaining(tenant);
+        sinceCheck = bytes;
+      }
+      if (sinceCheck > left)
         throw new StorageQuotaError(
           `the decoded recording would take this key past JOBS_STORAGE_QUOTA_MB=${this.quotaBytes / 1024 / 1024}`,
         );

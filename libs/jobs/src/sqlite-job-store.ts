@@ -50,8 +50,15 @@ function migrate(db: Database.Database): void {
   const existing = db.prepare(`SELECT name FROM pragma_table_info('jobs')`).all() as { name: string }[];
   if (existing.length === 0) return;
   const names = new Set(existing.map((c) => c.name));
-  for (const column of ADDED_COLUMNS)
-    if (!names.has(column.name)) db.exec(`ALTER TABLE jobs ADD COLUMN ${column.definition}`);
+  for (const column of ADDED_COLUMNS) {
+    if (names.has(column.name)) continue;
+    try {
+      db.exec(`ALTER TABLE jobs ADD COLUMN ${column.definition}`);
+    } catch (error) {
+      // Another process of this machine (API_WORKERS) added it first.
+      if (!/duplicate column/i.test(error instanceof Error ? error.message : String(error))) throw error;
+    }
+  }
 }
 
 /**

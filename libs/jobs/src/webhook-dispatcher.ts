@@ -31,7 +31,8 @@ function receiverOf(url: string): string {
 /**
  * Delivers job webhooks from the store (so a restart loses none): a POST with the job's summary, signed the
  * Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
- * "id.timestamp.body" keyed with SECRET_KEY>`); a receiver rejects stale timestamps against replay. Anything but
+ * "id.timestamp.body" keyed with the submitting key's webhook secret>`, derived from SECRET_KEY for that key alone);
+ * a receiver rejects stale timestamps against replay. Anything but
  * a 2xx is retried after WEBHOOK_RETRY_BASE_S, doubling, up to WEBHOOK_MAX_ATTEMPTS; every attempt is on the job.
  *
  * Up to WEBHOOK_CONCURRENCY deliveries are in flight at once, at most WEBHOOK_PER_HOST to one receiver, each cut
@@ -157,8 +158,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     await this.store.recordWebhookAttempt(job.id, attempt, { state: 'pending', at: Date.now() + waitMs });
   }
 
-  /** The Standard Webhooks headers for `body`; `job` says whose delivery it is (for a per-tenant key). */
-  /** Signed with the secret of the job's key (GET /api/v1/auth/webhook-secret), never with SECRET_KEY itself. */
+  /**
+   * The Standard Webhooks headers for `body`, signed with the secret of the job's key (what that key reads from
+   * GET /api/v1/auth/webhook-secret), never with SECRET_KEY itself.
+   */
   private signatureHeaders(job: Job, body: string): Record<string, string> {
     const signer = new StandardWebhook(this.secrets.keyFor(job.tenant ?? OPEN_TENANT), { format: 'raw' });
     const id = `msg_${job.id}`;

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { AsrProvider } from '@asr/asr';
+import { type Caller, RequestCaller } from '@asr/auth';
 import { AppConfig } from '@asr/config';
 import { VadService } from '@asr/vad';
 import { StreamingService } from './streaming.service';
@@ -61,10 +62,14 @@ export class StreamingController {
   @ApiOperation({
     summary:
       'Streaming totals (sessions, audio seconds, utterances, finals, errors, close reasons), end-of-speech → final ' +
-      'latency percentiles, and per-session summaries (no audio, no text).',
+      'latency percentiles, and per-session summaries (no audio, no text) for admin keys (API_ADMIN_KEYS) only.',
   })
   @ApiOkResponse({ description: 'The counters since start.' })
-  streamingStats(): Record<string, unknown> {
-    return this.stats.snapshot();
+  streamingStats(@RequestCaller() caller: Caller): Record<string, unknown> {
+    const snapshot = this.stats.snapshot();
+    if (caller.admin) return snapshot;
+    // Other keys' sessions are theirs: everyone else gets the totals.
+    const { sessions: _sessions, recent_sessions: _recent, ...totals } = snapshot;
+    return totals;
   }
 }

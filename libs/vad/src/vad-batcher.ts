@@ -56,8 +56,8 @@ const BEHIND_LINGER_MS = 500;
  *
  * Live streams (frames without a share) always go first: they run in real time. Upload frames carry their caller's
  * share, and callers are served least-attained first: one that has been served far more than another caller with
- * an upload open waits, getting one batch every AHEAD_INTERVAL_MS, so one caller's four-hour file slows another's
- * short upload by little while both run, and runs at full speed again when it is alone.
+ * an upload open waits, its frames going first once every AHEAD_INTERVAL_MS (so it never starves), so one caller's
+ * four-hour file slows another's short upload by little while both run, and runs at full speed again when alone.
  */
 export class VadBatcher implements VadFrameQueue {
   private queue: Pending[] = [];
@@ -139,31 +139,34 @@ export class VadBatcher implements VadFrameQueue {
 
   /** True when `share` has been served well beyond the least-served caller with an upload open. */
   private isAhead(share: VadShare): boolean {
-    let least = Infinity;
-    for (const { share: other } of this.shares.values()) least = Math.min(least, other.served);
-    // A caller that was behind a moment ago stands for one that has been served nothing.
-    if (performance.now() < this.behindUntilMs) least = 0;
-    return share.served > least + AHEAD_SLACK_FRAMES;
+    return share.served > this.aheadThreshold();
   }
 
-  /** The next batch: live and behind frames first; frames that are ahead only when their interval has passed. */
+  /** Frames served above which a caller is ahead: the least-served caller's, plus the slack. */
+  private aheadThreshold(): number {
+    // A caller that was behind a moment ago stands for one that has been served nothing.
+    let least = performance.now() < this.behindUntilMs ? 0 : Infinity;
+    for (const { share } of this.shares.values()) least = Math.min(least, share.served);
+    return least + AHEAD_SLACK_FRAMES;
+  }
+
+  /**
+   * The next batch: live and behind frames; once every AHEAD_INTERVAL_MS the frames that are ahead go first, so
+   * they get their turn however busy the others keep the batcher.
+   */
   private takeBatch(): { batch: Pending[]; waitMs: number } {
+    const threshold = this.aheadThreshold();
     const runnable: Pending[] = [];
     const ahead: Pending[] = [];
-    for (const pending of this.queue) {
-      if (pending.share !== undefined && this.isAhead(pending.share)) ahead.push(pending);
-      else if (runnable.length < this.maxBatch) runnable.push(pending);
-      else ahead.push(pending);
-    }
-    if (runnable.length > 0) {
-      this.queue = ahead;
-      return { batch: runnable, waitMs: 0 };
-    }
-    const waitMs = AHEAD_INTERVAL_MS - (performance.now() - this.lastAheadRunMs);
-    if (waitMs > 0) return { batch: [], waitMs };
-    this.lastAheadRunMs = performance.now();
-    this.queue = ahead.slice(this.maxBatch);
-    return { batch: ahead.slice(0, this.maxBatch), waitMs: 0 };
+    for (const pending of this.queue)
+      (pending.share !== undefined && pending.share.served > threshold ? ahead : runnable).push(pending);
+    const sinceAheadMs = performance.now() - this.lastAheadRunMs;
+    const aheadDue = ahead.length > 0 && sinceAheadMs >= AHEAD_INTERVAL_MS;
+    const candidates = aheadDue ? ahead.concat(runnable) : runnable;
+    if (candidates.length === 0) return { batch: [], waitMs: AHEAD_INTERVAL_MS - sinceAheadMs };
+    if (aheadDue) this.lastAheadRunMs = performance.now();
+    this.queue = candidates.slice(this.maxBatch).concat(aheadDue ? [] : ahead);
+    return { batch: candidates.slice(0, this.maxBatch), waitMs: 0 };
   }
 
   /** One run at a time: `scheduled` stays 'immediate' until the run is over, so submissions meanwhile just queue. */
