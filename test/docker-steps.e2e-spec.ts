@@ -24,7 +24,10 @@ describe("the Dockerfile's steps", () => {
     // Node 22 from the npm registry (the image's base has it; this machine runs Node 20).
     const toolchain = join(dir, 'node22');
     // npm with this machine's environment (its registry, proxy and CA settings) and cache.
+    // From the scratch folder, not the repository: node@22's install script runs npm again, and an npm started in
+    // the repository may run its `prepare` (dist/ was once rebuilt during this suite, under other suites' servers).
     await run('npm', ['install', '--prefix', toolchain, '--no-audit', '--no-fund', 'node@22'], {
+      cwd: dir,
       env: childEnvironment({}),
     });
     const node22 = join(toolchain, 'node_modules/node/bin/node');

@@ -29,31 +29,37 @@ async function metric(url: string, name: string): Promise<number> {
   return Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
 }
 
+/** The built server with API_WORKERS=2 over `fake`, once both workers answer; `env` adds to the defaults. */
+async function startTwoWorkers(fake: FakeOpenAi, env: Record<string, string>): Promise<ServerProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'asr-workers-'));
+  const server = await startServerProcess(
+    {
+      API_WORKERS: '2',
+      ASR_PROVIDER: 'openai-compatible',
+      ASR_BASE_URL: fake.url,
+      SHUTDOWN_DRAIN_S: '0',
+      AUDIO_STORAGE_PATH: join(dir, 'audio'),
+      TEMP_STORAGE_PATH: join(dir, 'tmp'),
+      ...env,
+    },
+    dir,
+    30_000,
+  );
+  await waitFor(async () => (await metric(server.url, 'asr_workers')) === 2, {
+    what: 'two workers',
+    timeoutMs: 30_000,
+    everyMs: 100,
+  });
+  return server;
+}
+
 describe('API_WORKERS=2', () => {
   const fake = new FakeOpenAi();
   let server: ServerProcess;
 
   beforeAll(async () => {
     await fake.start();
-    const dir = mkdtempSync(join(tmpdir(), 'asr-workers-'));
-    server = await startServerProcess(
-      {
-        API_WORKERS: '2',
-        STREAMING_MAX_CLIENTS: '4',
-        ASR_PROVIDER: 'openai-compatible',
-        ASR_BASE_URL: fake.url,
-        SHUTDOWN_DRAIN_S: '0',
-        AUDIO_STORAGE_PATH: join(dir, 'audio'),
-        TEMP_STORAGE_PATH: join(dir, 'tmp'),
-      },
-      dir,
-      30_000,
-    );
-    await waitFor(async () => (await metric(server.url, 'asr_workers')) === 2, {
-      what: 'two workers',
-      timeoutMs: 30_000,
-      everyMs: 100,
-    });
+    server = await startTwoWorkers(fake, { STREAMING_MAX_CLIENTS: '4' });
   });
   afterAll(async () => {
     server.child.kill('SIGKILL');
@@ -148,27 +154,11 @@ describe('API_WORKERS=2 with STREAMS_PER_KEY=1', () => {
 
   beforeAll(async () => {
     await fake.start();
-    const dir = mkdtempSync(join(tmpdir(), 'asr-workers-keys-'));
-    server = await startServerProcess(
-      {
-        API_WORKERS: '2',
-        API_KEYS: `${KEY},${OTHER}`,
-        SECRET_KEY: randomBytes(32).toString('hex'),
-        STREAMS_PER_KEY: '1',
-        STREAMING_MAX_CLIENTS: '20',
-        ASR_PROVIDER: 'openai-compatible',
-        ASR_BASE_URL: fake.url,
-        SHUTDOWN_DRAIN_S: '0',
-        AUDIO_STORAGE_PATH: join(dir, 'audio'),
-        TEMP_STORAGE_PATH: join(dir, 'tmp'),
-      },
-      dir,
-      30_000,
-    );
-    await waitFor(async () => (await metric(server.url, 'asr_workers')) === 2, {
-      what: 'two workers',
-      timeoutMs: 30_000,
-      everyMs: 100,
+    server = await startTwoWorkers(fake, {
+      API_KEYS: `${KEY},${OTHER}`,
+      SECRET_KEY: randomBytes(32).toString('hex'),
+      STREAMS_PER_KEY: '1',
+      STREAMING_MAX_CLIENTS: '20',
     });
   });
   afterAll(async () => {

@@ -5,22 +5,11 @@ import { join } from 'node:path';
 import { loadConfigOrThrow } from '@asr/config';
 import { ApiError } from '@asr/observability';
 import { DownloadError } from './download-watch';
-import { type ResolvedAddress, type Resolver, TargetPolicy } from './target-policy';
+import { scripted } from '../../../test/support/scripted-resolver';
+import { type Resolver, TargetPolicy } from './target-policy';
 import { UrlFetcher } from './url-fetcher';
 
 const AUDIO = Buffer.from('RIFF-not-really-a-wav-but-bytes');
-
-/** A resolver that answers from a script and counts its calls; any other name fails the test. */
-function scripted(answers: Record<string, string[]>): Resolver & { calls: string[] } {
-  const calls: string[] = [];
-  const resolve = (host: string): Promise<ResolvedAddress[]> => {
-    calls.push(host);
-    const script = answers[host];
-    if (!script) throw new Error(`unexpected lookup of ${host}`);
-    return Promise.resolve(script.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
-  };
-  return Object.assign(resolve, { calls });
-}
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   const error = await promise.then(
