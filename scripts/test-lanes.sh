@@ -3,8 +3,8 @@
 #   main lane:  the suites whose speech and timing tests want the CPU, in band;
 #   other lane: ESLint, Prettier and tsc, then the suites that mostly wait (a 65 s request through nginx, fake
 #               providers with fixed delays, npm in the Dockerfile's steps, child processes, a browser playing its
-#               microphone in real time), the long-recording suite (no timing in it), the fault and fuzz suites
-#               and two of the hostile-input property suites, which balance the two.
+#               microphone in real time), the long-recording suite (no timing in it) and the fault and fuzz suites,
+#               which balance the two.
 # Exit status non-zero when anything in either lane fails. Extra arguments go to both Jest runs.
 set -uo pipefail
 
@@ -27,8 +27,6 @@ OTHER=(
   test/client-faults.e2e-spec.ts
   test/slow-peers.e2e-spec.ts
   test/tenancy.e2e-spec.ts
-  apps/asr-api/src/client-input-bounds.property.spec.ts
-  libs/transcription/src/multipart-fields.property.spec.ts
 )
 
 (
