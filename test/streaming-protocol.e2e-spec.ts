@@ -100,6 +100,20 @@ describe('streaming protocol (fake provider)', () => {
       expect(metrics).toContain(name);
   });
 
+  it('finals leave in segment order when the first answer is slow and the second fast', async () => {
+    // interim_results=false: the provider's only calls are the finals, in segment order. The first is held 2.5 s,
+    // far longer than the stream takes (at STREAM_MAX_RATE) to reach the end of the second utterance, whose answer
+    // is then ready first.
+    fake.will({ kind: 'ok', text: 'the first utterance', delayMs: 2500 }, { kind: 'ok', text: 'the second utterance' });
+    const run = await streamOnce(t.url, speech, { ...PCM16, pace: 0, query: 'interim_results=false' });
+    expectWellFormed(run);
+    expect(finalsOf(run).map((f) => f.text)).toEqual([
+      'the first utterance',
+      'the second utterance',
+      ...new Array<string>(utterances - 2).fill('hello from the fake provider'),
+    ]);
+  });
+
   it('a provider failure gives that utterance an empty final with the reason, and the session goes on', async () => {
     fake.fallback = { kind: 'status', status: 500, message: 'upstream exploded' };
     const run = await streamOnce(t.url, speech, { ...PCM16, pace: 0, query: 'interim_results=false' });

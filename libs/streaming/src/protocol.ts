@@ -1,6 +1,7 @@
 import type { TranscriptWord } from '@asr/asr';
 import { roundSeconds, TARGET_SAMPLE_RATE } from '@asr/audio';
 import { CLIENT_JSON_MAX_DEPTH, describeClientValue, type JsonBounds, parseBoundedJson } from '@asr/observability';
+import type { FinalError } from './pipeline-events';
 
 /** Close codes of the streaming API (docs/asyncapi.yaml); each is preceded by `session.closed` when possible. */
 export const CLOSE = {
@@ -40,11 +41,7 @@ export function emptySessionStats(): SessionStats {
   return { audio_seconds: 0, utterances: 0, finals: 0, partials: 0, partials_skipped: 0, errors: 0 };
 }
 
-/** A final's failure: the session goes on; the utterance's text is empty. */
-export interface FinalError {
-  code: string;
-  message: string;
-}
+export type { FinalError } from './pipeline-events';
 
 export type ServerEvent =
   | { type: 'session.started'; session_id: string; config: Record<string, unknown> }

@@ -3,23 +3,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import type { AsrProvider } from '@asr/asr';
-import { PcmStreamDecoder, roundSeconds } from '@asr/audio';
+import { roundSeconds, TARGET_SAMPLE_RATE } from '@asr/audio';
 import type { AppConfig } from '@asr/config';
-import { StreamVad, type StreamVadEvent, type VadService } from '@asr/vad';
+import type { VadService } from '@asr/vad';
 import {
   CLOSE,
   type ClientMessage,
   emptySessionStats,
   type CloseReason,
   parseClientMessage,
-  seconds,
   type ServerEvent,
   type SessionStats,
 } from './protocol';
 import { describeSettings, parseConfigure, type StreamLimits, type StreamSettings } from './stream-params';
 import type { SessionRecorder } from './session-recorder';
 import type { StreamingStats } from './streaming-stats';
-import { type PartialEvent, type FinalEvent, Utterance } from './utterance';
+import { nativeEvent } from './native-events';
+import type { FinalTranscript, PartialTranscript, PipelineEvent } from './pipeline-events';
+import { StreamPipeline } from './stream-pipeline';
 
 export interface SessionContext {
   provider: AsrProvider;
@@ -49,14 +50,14 @@ const MAX_BACKLOG_S = 30;
 const CLOSE_HANDSHAKE_MS = 2000;
 
 /**
- * One WebSocket client's stream: its PCM decoder, its VAD, the utterance in progress and the finals still being
- * transcribed. Everything the client sends goes through one queue, in order; finals leave in segment order,
- * exactly one per announced utterance, also when the provider fails.
+ * The native protocol's transport for one WebSocket client: the socket, its limits, pacing and backpressure, the
+ * idle and session timers, the close handshake, stats and recording. What the audio becomes (VAD, utterances,
+ * ordered finals) is the StreamPipeline's. Everything the client sends goes through one queue, in order, so the
+ * pacing that holds audio back also holds back the messages sent after it.
  */
 export class StreamSession {
   readonly id = randomUUID();
-  private readonly decoder: PcmStreamDecoder;
-  private readonly vad: StreamVad;
+  private readonly pipeline: StreamPipeline;
   private readonly stats = emptySessionStats();
   private readonly startedAt = performance.now();
   private readonly inbox: InboxItem[] = [];
@@ -64,9 +65,6 @@ export class StreamSession {
   private processedSeconds = 0;
   private draining: Promise<void> | undefined;
   private state: 'open' | 'ending' | 'closed' = 'open';
-  private nextSegmentId = 0;
-  private utterance: Utterance | undefined;
-  private finals: Promise<void> = Promise.resolve();
   private idleTimer: NodeJS.Timeout | undefined;
   private sessionTimer: NodeJS.Timeout | undefined;
   private pausedForBacklog = false;
@@ -81,13 +79,18 @@ export class StreamSession {
     private settings: StreamSettings,
     private readonly ctx: SessionContext,
   ) {
-    this.decoder = new PcmStreamDecoder(settings.format);
     this.recorder = ctx.record?.(this.id);
-    this.vad = new StreamVad(
-      ctx.vad.sharedBatcher,
-      ctx.vad.settings(settings.vad),
-      Math.round(ctx.limits.lookbackDurationS * 16_000),
-    );
+    this.pipeline = new StreamPipeline({
+      format: settings.format,
+      settings,
+      provider: ctx.provider,
+      vad: ctx.vad,
+      lookbackSamples: Math.round(ctx.limits.lookbackDurationS * TARGET_SAMPLE_RATE),
+      partialEverySamples: Math.round(ctx.limits.chunkDurationS * TARGET_SAMPLE_RATE),
+      emit: (event) => this.onPipelineEvent(event),
+      tapAudio: (samples) => this.recorder?.writeAudio(samples),
+      report: (error, what) => this.logQuietly(error, what),
+    });
   }
 
   start(): void {
@@ -136,7 +139,7 @@ export class StreamSession {
     }
     if (isBinary) {
       this.armIdleTimer();
-      const audioSeconds = this.decoder.secondsIn(data.length);
+      const audioSeconds = this.pipeline.secondsIn(data.length);
       this.stats.audio_seconds += audioSeconds;
       this.ctx.stats.audio(audioSeconds);
       this.backlogSeconds += audioSeconds;
@@ -207,15 +210,15 @@ export class StreamSession {
         await this.keepPace(item.seconds);
         this.backlogSeconds -= item.seconds;
         this.processedSeconds += item.seconds;
-        await this.feed(this.decoder.push(item.data));
+        await this.pipeline.push(item.data);
         return;
       }
       case 'end':
         await this.finish(item.code, item.reason);
         return;
       case 'message':
-        if (item.message.type === 'finalize') this.handle(this.vad.finalize());
-        else if (item.message.type === 'configure') this.configure(item.message);
+        if (item.message.type === 'finalize') await this.pipeline.command({ type: 'finalize' });
+        else if (item.message.type === 'configure') await this.configure(item.message);
         return;
     }
   }
@@ -230,67 +233,41 @@ export class StreamSession {
     if (aheadS > 0) await sleep((aheadS / this.ctx.limits.maxRate) * 1000);
   }
 
-  private configure(message: Record<string, unknown>): void {
+  private async configure(message: Record<string, unknown>): Promise<void> {
     const result = parseConfigure(message, this.settings, this.ctx.streamLimits);
     if (!result.ok) {
       this.sendError('invalid_configure', result.reason);
       return;
     }
     this.settings = result.value;
-    this.vad.configure(this.ctx.vad.settings(this.settings.vad));
+    await this.pipeline.command({ type: 'configure', settings: this.settings });
   }
 
-  private async feed(samples: Float32Array): Promise<void> {
-    if (samples.length === 0) return;
-    this.recorder?.writeAudio(samples);
-    this.handle(await this.vad.push(samples));
-    const spoken = this.vad.utteranceSamples;
-    if (spoken) this.utterance?.grew(spoken);
-  }
+  // --- what the pipeline says
 
-  // --- utterances
-
-  private handle(events: StreamVadEvent[]): void {
-    for (const event of events) {
-      if (event.type === 'speech-start') this.speechStarted(event.start);
-      else this.speechEnded(event.samples, event.span.end);
-    }
-  }
-
-  private speechStarted(start: number): void {
-    const id = this.nextSegmentId;
-    this.nextSegmentId += 1;
-    this.stats.utterances += 1;
-    this.ctx.stats.utterance();
-    this.utterance = new Utterance({
-      id,
-      start,
-      provider: this.ctx.provider,
-      language: this.settings.language,
-      interimResults: this.settings.interimResults,
-      partialEverySamples: Math.round(this.ctx.limits.chunkDurationS * 16_000),
-      // Called from the provider's promise callbacks: a throw there would be an unhandled rejection.
-      sendPartial: (event) => this.guard(() => this.sendPartial(event)),
-    });
-    this.send({ type: 'speech.started', segment_id: id, start: seconds(start) });
-  }
-
-  private speechEnded(samples: Float32Array, end: number): void {
-    const utterance = this.utterance;
-    if (!utterance) return;
-    this.utterance = undefined;
-    this.send({ type: 'speech.stopped', segment_id: utterance.id, end: seconds(end) });
-    const heardAt = performance.now();
-    const final = utterance.end(samples, end);
-    // Chained: finals leave in segment order even when a later one is ready first. A failure ends this session
-    // only; uncaught, the rejected chain would end the process once nobody awaits it.
-    this.finals = this.finals
-      .then(async () => this.sendFinal(await final, heardAt))
-      .catch((error: unknown) => this.fail(error));
-  }
-
-  private sendPartial(event: PartialEvent): void {
+  private onPipelineEvent(event: PipelineEvent): void {
     if (this.state === 'closed') return;
+    switch (event.type) {
+      case 'failed':
+        this.fail(event.error);
+        return;
+      case 'speech-started':
+        this.stats.utterances += 1;
+        this.ctx.stats.utterance();
+        break;
+      case 'partial':
+        this.sendPartial(event);
+        return;
+      case 'final':
+        this.sendFinal(event);
+        return;
+      case 'speech-stopped':
+        break;
+    }
+    this.send(nativeEvent(event));
+  }
+
+  private sendPartial(event: PartialTranscript): void {
     if (this.socket.bufferedAmount > this.ctx.limits.maxPendingBytes / 2) {
       // A slow reader loses previews first; finals are never dropped.
       this.stats.partials_skipped += 1;
@@ -298,15 +275,14 @@ export class StreamSession {
     }
     this.stats.partials += 1;
     this.ctx.stats.partial();
-    this.send(event);
+    this.send(nativeEvent(event));
   }
 
-  private sendFinal(event: FinalEvent, heardAt: number): void {
-    if (this.state === 'closed') return;
+  private sendFinal(event: FinalTranscript): void {
     this.stats.finals += 1;
     if (event.error) this.stats.errors += 1;
-    this.send(event);
-    this.ctx.stats.final((performance.now() - heardAt) / 1000, event.error !== undefined);
+    this.send(nativeEvent(event));
+    this.ctx.stats.final(event.latencyS, event.error !== undefined);
   }
 
   // --- sending and closing
@@ -332,17 +308,14 @@ export class StreamSession {
 
   /** The graceful end, run in order with what the client sent before it. */
   private async finish(code: number, reason: CloseReason): Promise<void> {
-    await this.feed(this.decoder.flush());
-    this.handle(await this.vad.finish());
-    await this.finals;
+    await this.pipeline.finish();
     await this.close(code, reason);
   }
 
   /** An immediate end (a limit was broken): no more finals. */
   private abort(code: number, reason: CloseReason, message: string): void {
     if (this.state === 'closed') return;
-    this.utterance?.cancel();
-    this.utterance = undefined;
+    void this.pipeline.command({ type: 'close' });
     // Past the pending limit too: the client is told why (after what it has not read yet) and closed.
     this.sendNow({ type: 'error', code: reason, message, fatal: true });
     void this.close(code, reason);
@@ -425,12 +398,6 @@ export class StreamSession {
   private onSocketClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    try {
-      this.utterance?.cancel();
-    } catch (error) {
-      this.logQuietly(error, 'stream utterance not cancelled');
-    }
-    this.utterance = undefined;
     this.releaseQuietly('client_disconnected');
     this.resolveClosed();
   }
@@ -450,10 +417,8 @@ export class StreamSession {
     clearTimeout(this.idleTimer);
     clearTimeout(this.sessionTimer);
     this.inbox.length = 0;
-    // The VAD state goes back once no frame of this stream is in the batcher.
-    void Promise.resolve(this.draining)
-      .then(() => this.vad.release())
-      .catch((error: unknown) => this.logQuietly(error, 'stream VAD state not released'));
+    // The utterance in progress is dropped; the VAD state goes back once no frame of this stream is in the batcher.
+    void this.pipeline.command({ type: 'close' });
     this.recorder
       ?.close()
       .catch((error: Error) => this.ctx.logger.warn(`stream recording not finished: ${error.message}`));

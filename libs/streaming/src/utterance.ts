@@ -1,23 +1,25 @@
-import { AsrError, type AsrProvider, type ChunkTranscript, type LiveUtterance } from '@asr/asr';
-import { concatSamples, roundSeconds } from '@asr/audio';
-import { type FinalError, seconds, type ServerEvent } from './protocol';
+import type { AsrProvider, ChunkTranscript, LiveUtterance } from '@asr/asr';
+import { roundSeconds } from '@asr/audio';
+import { streamFinalErrorOf } from '@asr/observability';
+import type { UtteranceAudio } from '@asr/vad';
+import type { FinalError, FinalTranscript, PartialTranscript } from './pipeline-events';
+import { seconds } from './protocol';
 
 /** The embedded engine's hypothesis costs nothing to read: it is sent whenever it changes, at most every 250 ms. */
 const LIVE_PARTIAL_SAMPLES = 4000;
 
-export type PartialEvent = Extract<ServerEvent, { type: 'transcript.partial' }>;
-export type FinalEvent = Extract<ServerEvent, { type: 'transcript.final' }>;
+export type UtteranceFinal = Omit<FinalTranscript, 'latencyS'>;
 
 export interface UtteranceOptions {
   id: number;
-  /** Absolute sample (16 kHz, session clock) where the utterance's audio begins. */
-  start: number;
+  /** Its audio, written by the stream's VAD until the utterance ends; read here, never copied. */
+  audio: UtteranceAudio;
   provider: AsrProvider;
   language: string | undefined;
   interimResults: boolean;
   /** Audio between partials (AUDIO_CHUNK_DURATION), in samples. */
   partialEverySamples: number;
-  sendPartial: (event: PartialEvent) => void;
+  sendPartial: (event: PartialTranscript) => void;
 }
 
 /**
@@ -33,14 +35,15 @@ export class Utterance {
   private ended = false;
   private lastText = '';
   private partialAt = 0;
-  /** Embedded engine: audio waiting to be fed, how much the engine has had, the feeding loop. */
-  private pending: Float32Array[] = [];
+  /** Embedded engine: how much of the audio the feeding loop has taken, the loop itself. */
   private queued = 0;
   private fed = 0;
   private feeding: Promise<void> | undefined;
   private liveFailed = false;
   /** Remote provider: the partial request in flight. */
   private request: AbortController | undefined;
+  /** The final's request, abandoned when the stream closes before it is answered. */
+  private readonly finalRequest = new AbortController();
 
   constructor(private readonly options: UtteranceOptions) {
     this.live = options.interimResults
@@ -52,29 +55,29 @@ export class Utterance {
     return this.options.id;
   }
 
-  /** The utterance has grown: `audio` is all of it so far (a view, valid only during this call). */
-  grew(audio: Float32Array): void {
+  private get start(): number {
+    return this.options.audio.start;
+  }
+
+  /** Its audio has grown (the VAD appended to it). */
+  grew(): void {
     if (this.ended || !this.options.interimResults) return;
     if (this.live && !this.liveFailed) {
-      if (audio.length > this.queued) {
-        this.pending.push(audio.slice(this.queued));
-        this.queued = audio.length;
-      }
       this.feeding ??= this.feedLive(this.live);
     } else if (!this.options.provider.capabilities.streamingPartials) {
-      this.requestPartial(audio);
+      this.requestPartial(this.options.audio.samples);
     }
   }
 
-  /** The utterance is over: its one final, built from all of its audio. */
-  async end(samples: Float32Array, endSample: number): Promise<FinalEvent> {
+  /** The utterance is over: its one final, built from all of its audio (`samples`: the span the VAD kept). */
+  async end(samples: Float32Array, endSample: number): Promise<UtteranceFinal> {
     this.ended = true;
     this.request?.abort();
     await this.feeding;
     const base = {
-      type: 'transcript.final' as const,
-      segment_id: this.options.id,
-      start: seconds(this.options.start),
+      type: 'final' as const,
+      segmentId: this.options.id,
+      start: seconds(this.start),
       end: seconds(endSample),
     };
     try {
@@ -89,6 +92,7 @@ export class Utterance {
   cancel(): void {
     this.ended = true;
     this.request?.abort();
+    this.finalRequest.abort();
     const live = this.live;
     if (live) void Promise.resolve(this.feeding).then(() => live.cancel());
   }
@@ -96,17 +100,21 @@ export class Utterance {
   private transcribeFinal(samples: Float32Array): Promise<ChunkTranscript> {
     if (this.live && !this.liveFailed) return this.live.finish(samples);
     this.live?.cancel();
-    return this.options.provider.transcribe(samples, { language: this.options.language, wordTimestamps: true });
+    return this.options.provider.transcribe(samples, {
+      language: this.options.language,
+      wordTimestamps: true,
+      signal: this.finalRequest.signal,
+    });
   }
 
   private async feedLive(live: LiveUtterance): Promise<void> {
     try {
       const every = Math.min(this.options.partialEverySamples, LIVE_PARTIAL_SAMPLES);
-      while (this.pending.length > 0 && !this.ended) {
+      const audio = this.options.audio;
+      while (this.queued < audio.length && !this.ended) {
         // At most one partial's worth a call: an engine catching up on a backlog still reports as it goes.
-        const waiting = concatSamples(this.pending.splice(0));
-        const chunk = waiting.subarray(0, every);
-        if (waiting.length > chunk.length) this.pending.unshift(waiting.subarray(chunk.length));
+        const chunk = audio.view(this.start + this.queued, this.start + this.queued + every);
+        this.queued += chunk.length;
         const hypothesis = await live.feed(chunk);
         this.fed += chunk.length;
         if (this.fed - this.partialAt >= every) {
@@ -127,11 +135,10 @@ export class Utterance {
     this.partialAt = audio.length;
     const request = new AbortController();
     this.request = request;
-    const copy = audio.slice();
     this.options.provider
-      .transcribe(copy, { language: this.options.language, wordTimestamps: false, signal: request.signal })
+      .transcribe(audio, { language: this.options.language, wordTimestamps: false, signal: request.signal })
       .then(
-        (transcript) => this.partial(transcript.text, copy.length),
+        (transcript) => this.partial(transcript.text, audio.length),
         () => undefined, // a failed preview is not an error: the final will say if the provider is down
       )
       .finally(() => {
@@ -144,16 +151,16 @@ export class Utterance {
     if (this.ended || trimmed === '' || trimmed === this.lastText) return;
     this.lastText = trimmed;
     this.options.sendPartial({
-      type: 'transcript.partial',
-      segment_id: this.options.id,
+      type: 'partial',
+      segmentId: this.options.id,
       text: trimmed,
-      start: seconds(this.options.start),
-      end: seconds(this.options.start + length),
+      start: seconds(this.start),
+      end: seconds(this.start + length),
     });
   }
 
-  private finalText(transcript: ChunkTranscript): Pick<FinalEvent, 'text' | 'words' | 'confidence'> {
-    const offset = seconds(this.options.start);
+  private finalText(transcript: ChunkTranscript): Pick<UtteranceFinal, 'text' | 'words' | 'confidence'> {
+    const offset = seconds(this.start);
     const words = transcript.segments.flatMap((segment) => segment.words ?? []);
     const confidences = words.flatMap((w) => (w.confidence === undefined ? [] : [w.confidence]));
     return {
@@ -168,7 +175,12 @@ export class Utterance {
   }
 }
 
+/** The error table says which failures a final names; any other is `transcription_failed`. */
 function finalError(error: unknown): FinalError {
-  if (error instanceof AsrError) return { code: error.code, message: error.message };
-  return { code: 'transcription_failed', message: error instanceof Error ? error.message : String(error) };
+  return (
+    streamFinalErrorOf(error) ?? {
+      code: 'transcription_failed',
+      message: error instanceof Error ? error.message : String(error),
+    }
+  );
 }

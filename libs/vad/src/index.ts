@@ -10,7 +10,7 @@ export {
 export { SILERO_MODEL, SileroVadBackend } from './silero-backend';
 export { findTenVadInstall, TenVadBackend } from './ten-backend';
 export { type SpeechSegment, speechSegments } from './speech-segments';
-export { StreamVad, type StreamVadEvent } from './stream-vad';
+export { StreamVad, type StreamVadEvent, UtteranceAudio } from './stream-vad';
 export { FRAME_SAMPLES, type VadBackend, type VadFrame, type VadStreamState } from './vad-backend';
 export { VadBatcher } from './vad-batcher';
 export { VadModule } from './vad.module';

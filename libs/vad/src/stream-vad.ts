@@ -1,31 +1,46 @@
-import { GrowableSamples, RingBuffer } from '@asr/audio';
+import { GrowableSamples, RingBuffer, TARGET_SAMPLE_RATE } from '@asr/audio';
 import { Segmenter, type SegmenterSettings, type SpeechSpan } from './segmenter';
 import { SampleAccumulator } from './sample-accumulator';
 import { FRAME_SAMPLES, type VadStreamState } from './vad-backend';
 import type { VadBatcher } from './vad-batcher';
 
-/** What a live stream's VAD reports; times are absolute sample indices at 16 kHz since the stream began. */
+/**
+ * What a live stream's VAD reports; times are absolute sample indices at 16 kHz since the stream began. A
+ * `speech-start` hands over the utterance's audio, which grows until its `speech-end`.
+ */
 export type StreamVadEvent =
-  { type: 'speech-start'; start: number } | { type: 'speech-end'; span: SpeechSpan; samples: Float32Array };
+  | { type: 'speech-start'; start: number; audio: UtteranceAudio }
+  | { type: 'speech-end'; span: SpeechSpan; samples: Float32Array };
 
-/** The audio of the utterance in progress, from its padded start, appended frame by frame. */
-class OpenUtterance {
+/**
+ * The audio of one utterance, from its padded start: the stream's VAD appends each frame while the utterance is
+ * open and hands the object over in `speech-start`; whoever transcribes it reads it. It is append-only and never
+ * drops, so every view taken of it keeps its contents (a grown buffer leaves the old one untouched): readers take
+ * views, not copies.
+ */
+export class UtteranceAudio {
   private readonly held: GrowableSamples;
 
   constructor(
+    /** Absolute sample (session clock) where the audio begins. */
     readonly start: number,
     initial: Float32Array,
   ) {
     // Room for 4 s from the start: most utterances never grow (and copy) their buffer.
-    this.held = new GrowableSamples(Math.max(initial.length * 2, 4 * 16_000));
+    this.held = new GrowableSamples(Math.max(initial.length * 2, 4 * TARGET_SAMPLE_RATE));
     this.held.append(initial);
   }
 
+  /** Called by the VAD only. */
   append(samples: Float32Array): void {
     this.held.append(samples);
   }
 
-  /** A view of what has arrived; valid until the next append. */
+  get length(): number {
+    return this.held.length;
+  }
+
+  /** All of it so far (a view that keeps its contents). */
   get samples(): Float32Array {
     return this.held.samples;
   }
@@ -35,7 +50,7 @@ class OpenUtterance {
     return this.held.slice(from - this.start, to - this.start);
   }
 
-  /** A view of absolute samples [from, to): for an utterance that has ended, whose buffer nothing writes again. */
+  /** A view of absolute samples [from, to), clamped to what has arrived. */
   view(from: number, to: number): Float32Array {
     const start = Math.max(0, from - this.start);
     return this.held.samples.subarray(start, Math.max(start, Math.min(this.held.length, to - this.start)));
@@ -55,7 +70,7 @@ export class StreamVad {
   private readonly state: VadStreamState;
   private readonly frame = new SampleAccumulator(FRAME_SAMPLES);
   private processed = 0;
-  private open: OpenUtterance | undefined;
+  private open: UtteranceAudio | undefined;
   /** Whether the open utterance has been announced. */
   private confirmed = false;
 
@@ -67,11 +82,6 @@ export class StreamVad {
     this.segmenter = new Segmenter(settings);
     this.lookback = new RingBuffer(Math.max(lookbackSamples, settings.padSamples) + FRAME_SAMPLES);
     this.state = batcher.newState();
-  }
-
-  /** The audio so far of the announced utterance in progress (a view, valid until the next push), if any. */
-  get utteranceSamples(): Float32Array | undefined {
-    return this.open && this.confirmed ? this.open.samples : undefined;
   }
 
   /** Changes the settings from the next frame on; the pad can use no more audio than the lookback holds. */
@@ -126,7 +136,7 @@ export class StreamVad {
   }
 
   private handle(segmenterEvents: ReturnType<Segmenter['push']>, events: StreamVadEvent[]): void {
-    let ended: OpenUtterance | undefined;
+    let ended: UtteranceAudio | undefined;
     for (const event of segmenterEvents) {
       if (event.type === 'speech-end') {
         if (!this.confirmed) this.confirm(events);
@@ -142,7 +152,7 @@ export class StreamVad {
           ended && ended.start <= event.at
             ? ended.slice(event.at, this.processed)
             : this.lookback.read(event.at, this.processed);
-        this.open = new OpenUtterance(event.at, initial);
+        this.open = new UtteranceAudio(event.at, initial);
         this.confirmed = false;
       }
     }
@@ -155,6 +165,6 @@ export class StreamVad {
 
   private confirm(events: StreamVadEvent[]): void {
     this.confirmed = true;
-    if (this.open) events.push({ type: 'speech-start', start: this.open.start });
+    if (this.open) events.push({ type: 'speech-start', start: this.open.start, audio: this.open });
   }
 }

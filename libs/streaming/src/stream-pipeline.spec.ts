@@ -1,0 +1,268 @@
+import { AsrError } from '@asr/asr';
+import { TARGET_SAMPLE_RATE } from '@asr/audio';
+import { segmenterSettings, type SegmenterSettingsMs, VadBatcher } from '@asr/vad';
+import {
+  type ScriptedAnswer,
+  ScriptedProvider,
+  type ScriptedProviderOptions,
+} from '../../../test/support/scripted-provider';
+import { ScriptedVadBackend, scriptedAudio, silence, speech } from '../../../test/support/scripted-vad';
+import type { PipelineEvent } from './pipeline-events';
+import { type PipelineSettings, StreamPipeline } from './stream-pipeline';
+
+const VAD_DEFAULTS: SegmenterSettingsMs = {
+  threshold: 0.5,
+  negThreshold: 0.35,
+  minSilenceMs: 200,
+  minSpeechMs: 100,
+  speechPadMs: 30,
+  maxSpeechS: 30,
+};
+
+const SETTINGS: PipelineSettings = { language: 'en', interimResults: false, vad: {} };
+
+/** The seconds of speech of a provider call, rounded to 0.1 s: the tests script answers by utterance length. */
+const lengthOf = (samples: Float32Array): number => Math.round((samples.length / TARGET_SAMPLE_RATE) * 10) / 10;
+
+interface Harness {
+  pipeline: StreamPipeline;
+  provider: ScriptedProvider;
+  backend: ScriptedVadBackend;
+  events: PipelineEvent[];
+  /** Sends the scripted probabilities as f32 PCM, in blocks of `blockFrames` frames. */
+  send: (probabilities: number[], blockFrames?: number) => Promise<void>;
+  finals: () => Extract<PipelineEvent, { type: 'final' }>[];
+}
+
+function harness(
+  provider: ScriptedProviderOptions,
+  options: { settings?: Partial<PipelineSettings>; emit?: (event: PipelineEvent) => void } = {},
+): Harness {
+  const backend = new ScriptedVadBackend();
+  const scripted = new ScriptedProvider(provider);
+  const events: PipelineEvent[] = [];
+  const pipeline = new StreamPipeline({
+    format: { encoding: 'pcm_f32le', sampleRate: TARGET_SAMPLE_RATE, channels: 1 },
+    settings: { ...SETTINGS, ...options.settings },
+    provider: scripted,
+    vad: {
+      sharedBatcher: new VadBatcher(backend, 64),
+      settings: (overrides = {}) => segmenterSettings({ ...VAD_DEFAULTS, ...overrides }),
+    },
+    lookbackSamples: 0.5 * TARGET_SAMPLE_RATE,
+    partialEverySamples: 0.5 * TARGET_SAMPLE_RATE,
+    emit: (event) => {
+      events.push(event);
+      options.emit?.(event);
+    },
+    report: (error) => {
+      throw error;
+    },
+  });
+  const send = async (probabilities: number[], blockFrames = 10): Promise<void> => {
+    for (let i = 0; i < probabilities.length; i += blockFrames) {
+      const audio = scriptedAudio(probabilities.slice(i, i + blockFrames));
+      await pipeline.push(Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength));
+    }
+  };
+  const finals = (): Extract<PipelineEvent, { type: 'final' }>[] =>
+    events.filter((e): e is Extract<PipelineEvent, { type: 'final' }> => e.type === 'final');
+  return { pipeline, provider: scripted, backend, events, send, finals };
+}
+
+/** Utterances of these lengths (seconds), each followed by a second of silence. */
+const scene = (lengths: number[]): number[] => lengths.flatMap((s) => [...speech(s), ...silence(1)]);
+
+/** A seeded generator, so a failing order is reproducible. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+/** Every `speech-started` has exactly one final, and finals leave in segment order. */
+function expectOneFinalEachInOrder(events: PipelineEvent[]): void {
+  const started = events.flatMap((e) => (e.type === 'speech-started' ? [e.segmentId] : []));
+  const finals = events.flatMap((e) => (e.type === 'final' ? [e.segmentId] : []));
+  expect(finals).toEqual(started);
+  expect(started).toEqual(started.map((_, i) => i));
+}
+
+describe('StreamPipeline', () => {
+  it('sends finals in segment order when a slow first answer ends after a fast second', async () => {
+    // The first utterance (0.6 s) answers after 150 ms, the second (1.2 s) at once: the second is ready first.
+    const h = harness({
+      script: (call) => ({ text: `len ${lengthOf(call.samples)}`, delayMs: call.index === 0 ? 150 : 0 }),
+    });
+    await h.send(scene([0.6, 1.2]));
+    await h.pipeline.finish();
+    expect(h.provider.calls).toHaveLength(2);
+    expect(h.finals().map((f) => f.segmentId)).toEqual([0, 1]);
+    expect(h.finals()[0]!.text).toMatch(/^len 0\.[6-7]$/);
+    expectOneFinalEachInOrder(h.events);
+  });
+
+  it.each([1, 2, 3])(
+    'exactly one final per utterance, in order, under random provider latency (seed %i)',
+    async (seed) => {
+      const next = random(seed);
+      const h = harness({ script: () => ({ text: 'words', delayMs: Math.floor(next() * 60) }) });
+      const lengths = Array.from({ length: 12 }, () => 0.2 + Math.round(next() * 10) / 10);
+      // Short silences: utterances end while the ones before them are still being transcribed.
+      await h.send(
+        lengths.flatMap((s) => [...speech(s), ...silence(0.3)]),
+        3,
+      );
+      await h.pipeline.finish();
+      expect(h.finals()).toHaveLength(12);
+      expectOneFinalEachInOrder(h.events);
+    },
+  );
+
+  it('a provider error gives that utterance an error final; the ones around it still get theirs', async () => {
+    const answers: ScriptedAnswer[] = [
+      { text: 'one' },
+      { error: new AsrError('provider_timeout', 'the provider did not answer in 1 s') },
+      { text: 'three', delayMs: 20 },
+    ];
+    const h = harness({ answers });
+    await h.send(scene([0.5, 0.5, 0.5]));
+    await h.pipeline.finish();
+    expect(h.finals().map((f) => [f.text, f.error?.code])).toEqual([
+      ['one', undefined],
+      ['', 'provider_timeout'],
+      ['three', undefined],
+    ]);
+    expect(h.finals()[1]!.error!.message).toContain('did not answer');
+  });
+
+  it('finalize ends the utterance in progress at once; the speech after it is a new utterance', async () => {
+    const h = harness({ script: () => ({ text: 'said' }) });
+    await h.send(speech(1));
+    await h.pipeline.command({ type: 'finalize' });
+    const stoppedAt = h.events.findIndex((e) => e.type === 'speech-stopped');
+    expect(stoppedAt).toBeGreaterThan(0);
+    await h.send([...speech(0.5), ...silence(1)]);
+    await h.pipeline.finish();
+    expect(h.finals().map((f) => f.segmentId)).toEqual([0, 1]);
+    const stopped = h.events.find((e) => e.type === 'speech-stopped');
+    expect(stopped).toMatchObject({ segmentId: 0 });
+    expect(stopped?.type === 'speech-stopped' && stopped.end).toBeCloseTo(1, 1);
+    expectOneFinalEachInOrder(h.events);
+  });
+
+  it('configure mid-stream: the next utterance is transcribed with the new language and segmented with the new VAD', async () => {
+    const h = harness({ script: () => ({ text: 'ok' }) });
+    await h.send(scene([0.5]));
+    await h.pipeline.command({
+      type: 'configure',
+      settings: { ...SETTINGS, language: 'fr', vad: { threshold: 0.95 } },
+    });
+    // 0.9 is speech under the old threshold, not under the new one.
+    await h.send(scene([0.5]));
+    await h.send([...new Array<number>(20).fill(0.97), ...silence(1)]);
+    await h.pipeline.finish();
+    expect(h.provider.calls.map((c) => c.options.language)).toEqual(['en', 'fr']);
+    expect(h.finals()).toHaveLength(2);
+  });
+
+  it('cuts speech at the maximum segment length into contiguous utterances, each with its final', async () => {
+    const h = harness({ script: () => ({ text: 'long' }) }, { settings: { vad: { maxSpeechS: 1 } } });
+    await h.send([...speech(3.5), ...silence(1)]);
+    await h.pipeline.finish();
+    const starts = h.events.flatMap((e) => (e.type === 'speech-started' ? [e.start] : []));
+    const ends = h.events.flatMap((e) => (e.type === 'speech-stopped' ? [e.end] : []));
+    expect(starts.length).toBeGreaterThanOrEqual(4);
+    for (let i = 0; i < starts.length; i += 1) expect(ends[i]! - starts[i]!).toBeLessThanOrEqual(1.001);
+    // Each piece starts where the one before it was cut.
+    for (let i = 1; i < starts.length; i += 1) expect(starts[i]).toBeCloseTo(ends[i - 1]!, 3);
+    for (const call of h.provider.calls) expect(call.samples.length).toBeLessThanOrEqual(TARGET_SAMPLE_RATE + 1);
+    expectOneFinalEachInOrder(h.events);
+  });
+
+  it('finish with an utterance open: it ends, its final is out before finish resolves, then nothing more', async () => {
+    const h = harness({ script: () => ({ text: 'last words', delayMs: 30 }) });
+    await h.send(speech(0.8));
+    expect(h.events.map((e) => e.type)).toEqual(['speech-started']);
+    await h.pipeline.finish();
+    expect(h.events.map((e) => e.type)).toEqual(['speech-started', 'speech-stopped', 'final']);
+    expect(h.finals()[0]).toMatchObject({ text: 'last words', start: 0 });
+    expect(h.pipeline.closed).toBe(true);
+    await h.send(scene([0.5]));
+    expect(h.events).toHaveLength(3);
+    expect(h.backend.openStates).toBe(0);
+  });
+
+  it('close drops the utterance in progress: its provider call is aborted, no final, the VAD state freed', async () => {
+    const h = harness({ script: () => ({ text: 'never', delayMs: 5_000 }) });
+    await h.send(scene([0.5]));
+    expect(h.provider.inFlight).toBe(1);
+    await h.pipeline.command({ type: 'close' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.provider.inFlight).toBe(0);
+    await h.send(scene([0.5]));
+    await h.pipeline.finish();
+    expect(h.events.map((e) => e.type)).toEqual(['speech-started', 'speech-stopped']);
+    expect(h.backend.openStates).toBe(0);
+  });
+
+  it('words come in session time, offset by where the utterance began', async () => {
+    const h = harness({ script: () => ({ text: 'alpha beta' }) });
+    await h.send([...silence(2), ...speech(1), ...silence(1)]);
+    await h.pipeline.finish();
+    const final = h.finals()[0]!;
+    expect(final.start).toBeGreaterThan(1.9);
+    expect(final.words?.map((w) => w.word)).toEqual(['alpha', 'beta']);
+    expect(final.words![0]!.start).toBeCloseTo(final.start, 3);
+    expect(final.words![1]!.end).toBeLessThanOrEqual(final.end + 0.001);
+    expect(final.latencyS).toBeGreaterThanOrEqual(0);
+  });
+
+  it('partials from a remote provider: the growing utterance re-transcribed every chunk, then one final', async () => {
+    const h = harness(
+      { script: (call) => ({ text: call.options.wordTimestamps ? 'final text' : `heard ${lengthOf(call.samples)}` }) },
+      { settings: { interimResults: true } },
+    );
+    await h.send([...speech(1.6), ...silence(1)], 2);
+    await h.pipeline.finish();
+    const partials = h.events.filter((e) => e.type === 'partial');
+    expect(partials.length).toBeGreaterThanOrEqual(2);
+    expect(h.events.at(-1)).toMatchObject({ type: 'final', text: 'final text' });
+    expect(h.events.findIndex((e) => e.type === 'final')).toBeGreaterThan(h.events.lastIndexOf(partials.at(-1)!));
+  });
+
+  it('partials from a live engine: fed as the audio arrives; the final decodes the whole utterance', async () => {
+    const h = harness(
+      { script: (call) => ({ text: `whole ${lengthOf(call.samples)}` }), live: { partial: (fed) => `fed ${fed}` } },
+      { settings: { interimResults: true } },
+    );
+    await h.send([...speech(1.2), ...silence(1)], 2);
+    await h.pipeline.finish();
+    expect(h.provider.liveOpened).toBe(1);
+    expect(h.provider.liveOpen).toBe(0);
+    expect(h.events.filter((e) => e.type === 'partial').length).toBeGreaterThanOrEqual(2);
+    expect(h.finals()[0]!.text).toMatch(/^whole 1\.[2-4]$/);
+  });
+
+  it('a throw in the framing ends the pipeline with one `failed` and nothing after it', async () => {
+    let thrown = false;
+    const h = harness(
+      { script: () => ({ text: 'x' }) },
+      {
+        emit: (event) => {
+          if (event.type === 'speech-stopped' && !thrown) {
+            thrown = true;
+            throw new Error('the socket broke');
+          }
+        },
+      },
+    );
+    await h.send(scene([0.5, 0.5]));
+    await h.pipeline.finish();
+    expect(h.events.map((e) => e.type)).toEqual(['speech-started', 'speech-stopped', 'failed']);
+    expect(h.pipeline.closed).toBe(true);
+    expect(h.backend.openStates).toBe(0);
+  });
+});

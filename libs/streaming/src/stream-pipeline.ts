@@ -1,0 +1,223 @@
+import type { AsrProvider } from '@asr/asr';
+import { PcmStreamDecoder, type PcmFormat } from '@asr/audio';
+import { type SegmenterSettingsMs, StreamVad, type StreamVadEvent, type VadService } from '@asr/vad';
+import type { PipelineEvent } from './pipeline-events';
+import { seconds } from './protocol';
+import { Utterance } from './utterance';
+
+/** What a pipeline needs of the VAD: the batcher every stream shares, and the segmenter settings with overrides. */
+export type PipelineVad = Pick<VadService, 'sharedBatcher' | 'settings'>;
+
+/** What a stream may change while it runs (the audio format is fixed when it opens). */
+export interface PipelineSettings {
+  language: string | undefined;
+  interimResults: boolean;
+  vad: Partial<SegmenterSettingsMs>;
+}
+
+export type PipelineCommand =
+  /** End the utterance in progress now; the next speech starts a new one. */
+  | { type: 'finalize' }
+  /** New settings from the next audio on; an utterance in progress keeps the provider settings it started with. */
+  | { type: 'configure'; settings: PipelineSettings }
+  /** Stop at once: no more events, the utterance in progress is dropped, what it holds is freed. */
+  | { type: 'close' };
+
+export interface PipelineOptions {
+  format: PcmFormat;
+  settings: PipelineSettings;
+  provider: AsrProvider;
+  vad: PipelineVad;
+  /** Audio before speech starts that an utterance may take as its padding (AUDIO_LOOKBACK_DURATION), in samples. */
+  lookbackSamples: number;
+  /** Audio between partials of a remote provider (AUDIO_CHUNK_DURATION), in samples. */
+  partialEverySamples: number;
+  /** Every event, in order. Called synchronously from the pipeline's work: a framing sends or drops, never awaits. */
+  emit: (event: PipelineEvent) => void;
+  /** Each block of decoded 16 kHz audio as it goes to the VAD (STREAM_RECORD). */
+  tapAudio?: (samples: Float32Array) => void;
+  /** A failure in the background after the pipeline closed (freeing its VAD state), for the log. */
+  report: (error: unknown, what: string) => void;
+}
+
+/**
+ * Where a pipeline is. `speaking` holds the utterance in progress (announced by `speech-started`, not yet
+ * stopped); `finishing` has run the last audio through and waits for the finals; `closed` emits nothing more.
+ */
+type PipelineState =
+  { phase: 'listening' } | { phase: 'speaking'; utterance: Utterance } | { phase: 'finishing' } | { phase: 'closed' };
+
+/**
+ * One live stream, socket-free: PCM decoder → the stream's VAD → utterances → ordered, protocol-neutral events.
+ * Audio and commands are worked through in the order they are given (each call queues behind the ones before it,
+ * so a framing need not await them); finals leave in segment order, exactly one per `speech-started`, also when
+ * the provider fails. Its only clock is the audio: it has no timers.
+ */
+export class StreamPipeline {
+  private readonly decoder: PcmStreamDecoder;
+  private readonly vad: StreamVad;
+  private settings: PipelineSettings;
+  private state: PipelineState = { phase: 'listening' };
+  private nextSegmentId = 0;
+  /** The work queue: every push and command runs after the ones before it. */
+  private work: Promise<void> = Promise.resolve();
+  /** The finals chain: each final is emitted after the one before it, whichever provider call ends first. */
+  private finals: Promise<void> = Promise.resolve();
+  /** Utterances that have ended and wait for their final: a close abandons their provider calls. */
+  private readonly awaitingFinal = new Set<Utterance>();
+  private released = false;
+  private finished: Promise<void> | undefined;
+
+  constructor(private readonly options: PipelineOptions) {
+    this.settings = options.settings;
+    this.decoder = new PcmStreamDecoder(options.format);
+    this.vad = new StreamVad(
+      options.vad.sharedBatcher,
+      options.vad.settings(this.settings.vad),
+      options.lookbackSamples,
+    );
+  }
+
+  /** Seconds of audio in `bytes` of this stream's PCM format. */
+  secondsIn(bytes: number): number {
+    return this.decoder.secondsIn(bytes);
+  }
+
+  get closed(): boolean {
+    return this.state.phase === 'closed';
+  }
+
+  /** More of the stream's audio (raw PCM in its format). Resolves once it has been through the VAD. */
+  push(audio: Buffer): Promise<void> {
+    return this.enqueue(async () => this.feed(this.decoder.push(audio)));
+  }
+
+  command(command: PipelineCommand): Promise<void> {
+    if (command.type === 'close') {
+      this.close();
+      return this.work;
+    }
+    return this.enqueue(() => {
+      if (command.type === 'finalize') this.handle(this.vad.finalize());
+      else this.configure(command.settings);
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * The end of the stream: the last audio goes through, an utterance in progress ends, and this resolves once
+   * every final has been emitted. Then the pipeline is closed.
+   */
+  finish(): Promise<void> {
+    return (this.finished ??= this.enqueue(async () => {
+      await this.feed(this.decoder.flush());
+      this.handle(await this.vad.finish());
+      this.state = { phase: 'finishing' };
+      await this.finals;
+      this.close();
+    }));
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.work.then(async () => {
+      if (this.state.phase === 'closed' || this.state.phase === 'finishing') return;
+      try {
+        await step();
+      } catch (error) {
+        // Told through `failed`, once; every later step sees `closed` and does nothing.
+        this.fail(error);
+      }
+    });
+    this.work = run;
+    return run;
+  }
+
+  private configure(settings: PipelineSettings): void {
+    this.settings = settings;
+    this.vad.configure(this.options.vad.settings(settings.vad));
+  }
+
+  private async feed(samples: Float32Array): Promise<void> {
+    if (samples.length === 0) return;
+    this.options.tapAudio?.(samples);
+    this.handle(await this.vad.push(samples));
+    if (this.state.phase === 'speaking') this.state.utterance.grew();
+  }
+
+  private handle(events: StreamVadEvent[]): void {
+    for (const event of events) {
+      if (this.state.phase === 'closed') return;
+      if (event.type === 'speech-start') this.speechStarted(event);
+      else this.speechEnded(event.samples, event.span.end);
+    }
+  }
+
+  private speechStarted(event: Extract<StreamVadEvent, { type: 'speech-start' }>): void {
+    const segmentId = this.nextSegmentId;
+    this.nextSegmentId += 1;
+    const utterance = new Utterance({
+      id: segmentId,
+      audio: event.audio,
+      provider: this.options.provider,
+      language: this.settings.language,
+      interimResults: this.settings.interimResults,
+      partialEverySamples: this.options.partialEverySamples,
+      // Called from the provider's promise callbacks: a throw there would be an unhandled rejection.
+      sendPartial: (partial) => this.emitGuarded(partial),
+    });
+    this.state = { phase: 'speaking', utterance };
+    this.options.emit({ type: 'speech-started', segmentId, start: seconds(event.start) });
+  }
+
+  private speechEnded(samples: Float32Array, end: number): void {
+    if (this.state.phase !== 'speaking') return;
+    const utterance = this.state.utterance;
+    this.state = { phase: 'listening' };
+    this.options.emit({ type: 'speech-stopped', segmentId: utterance.id, end: seconds(end) });
+    const heardAt = performance.now();
+    this.awaitingFinal.add(utterance);
+    const final = utterance.end(samples, end).finally(() => this.awaitingFinal.delete(utterance));
+    // Chained: finals leave in segment order even when a later one is ready first. A failure closes this
+    // pipeline only; uncaught, the rejected chain would end the process once nobody awaits it.
+    this.finals = this.finals
+      .then(async () => {
+        const event = await final;
+        if (this.state.phase !== 'closed') {
+          this.options.emit({ ...event, latencyS: (performance.now() - heardAt) / 1000 });
+        }
+      })
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  private emitGuarded(event: PipelineEvent): void {
+    if (this.state.phase === 'closed') return;
+    try {
+      this.options.emit(event);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** A throw in the pipeline or in the framing's `emit`: the framing hears `failed` once, then nothing more. */
+  private fail(error: unknown): void {
+    if (this.state.phase === 'closed') return;
+    this.close();
+    try {
+      this.options.emit({ type: 'failed', error });
+    } catch (emitError) {
+      this.options.report(emitError, 'stream failure not handled');
+    }
+  }
+
+  private close(): void {
+    if (this.state.phase === 'speaking') this.state.utterance.cancel();
+    for (const utterance of this.awaitingFinal) utterance.cancel();
+    this.state = { phase: 'closed' };
+    if (this.released) return;
+    this.released = true;
+    // The VAD state goes back once no frame of this stream is in the batcher (the queued step has ended).
+    void this.work
+      .then(() => this.vad.release())
+      .catch((error: unknown) => this.options.report(error, 'stream VAD state not released'));
+  }
+}
