@@ -1,3 +1,6 @@
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+
 // Nest 12 ships ESM only: @swc/jest transforms every file (ours and node_modules) to CommonJS so Jest can load it.
 const swc = [
   '@swc/jest',
@@ -11,16 +14,25 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
+// The libs are declared once, in tsconfig.json's paths (kept plain JSON so it reads without loading TypeScript).
+const { paths } = JSON.parse(readFileSync(join(__dirname, 'tsconfig.json'), 'utf8')).compilerOptions;
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const moduleNameMapper = {
   // Lazy imports name the built file (./x.js); in tests the source is ./x.ts.
   '^(\\.{1,2}/.*)\\.js$': '$1',
-  '^@asr/(config|observability|audio|vad|asr|transcription|jobs|streaming|health|demo|auth)$': '<rootDir>/libs/$1/src',
+  ...Object.fromEntries(
+    Object.entries(paths).map(([alias, [target]]) => [
+      `^${escapeRegExp(alias)}$`,
+      `<rootDir>/${target.replace(/^\.\//, '')}`,
+    ]),
+  ),
 };
 const common = {
   rootDir: __dirname,
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  // axe-core is a UMD script that needs its top-level `this`; it and playwright-core are CommonJS already.
-  transformIgnorePatterns: ['/node_modules/(axe-core|playwright-core)/'],
+  // axe-core is a UMD script that needs its top-level `this`; it, playwright-core and typescript (9 MB, read by the
+  // architecture tests) are CommonJS already.
+  transformIgnorePatterns: ['/node_modules/(axe-core|playwright-core|typescript)/'],
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   testEnvironment: '<rootDir>/test/jest-environment.cjs',

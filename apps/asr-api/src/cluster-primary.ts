@@ -2,7 +2,6 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { AppConfig } from '@asr/config';
 import {
-  createRootLogger,
   IpcCalls,
   type IpcNotice,
   type IpcReply,
@@ -10,7 +9,8 @@ import {
   METRICS_TOPICS,
   replyTo,
   WORKER_READY,
-} from '@asr/observability';
+} from '@asr/cluster';
+import { createRootLogger } from '@asr/observability';
 import { slotCaller, STREAM_SLOT_TOPICS, StreamSlotBroker } from '@asr/streaming';
 
 /** A worker that dies sooner than this after starting counts as a crash loop: its replacement waits longer. */

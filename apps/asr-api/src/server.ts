@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ClusterChannel, WORKER_READY } from '@asr/cluster';
 import type { AppConfig } from '@asr/config';
-import { inClusterWorker, tellPrimary, WORKER_READY } from '@asr/observability';
 import { AppModule } from './app.module';
 import { configureApp, createHttpAdapter } from './bootstrap';
 import { exitOnSignals } from './graceful-shutdown';
@@ -14,6 +14,7 @@ export async function startServer(config: AppConfig): Promise<NestFastifyApplica
   await configureApp(app);
   exitOnSignals(app);
   await app.listen(config.api.port, config.api.host);
-  if (inClusterWorker()) tellPrimary(WORKER_READY);
+  // Under API_WORKERS the primary counts this worker from now on; a server of its own has no one to tell.
+  app.get(ClusterChannel).tell(WORKER_READY);
   return app;
 }

@@ -1,30 +1,23 @@
-export type AsrErrorCode =
-  | 'unsupported_language'
-  | 'engine_busy'
-  | 'provider_unavailable'
-  | 'provider_error'
-  | 'provider_rejected'
-  | 'provider_timeout'
-  | 'provider_rate_limited'
-  | 'provider_auth_failed'
-  | 'cancelled';
+/** Every way a transcription can fail; a runtime list so the edge's error table can prove it covers each. */
+export const ASR_ERROR_CODES = [
+  'unsupported_language',
+  'engine_busy',
+  'provider_unavailable',
+  'provider_error',
+  'provider_rejected',
+  'provider_timeout',
+  'provider_rate_limited',
+  'provider_auth_failed',
+  'cancelled',
+] as const;
 
-const STATUS: Record<AsrErrorCode, number> = {
-  unsupported_language: 400,
-  engine_busy: 503,
-  provider_unavailable: 503,
-  provider_error: 502,
-  provider_rejected: 502,
-  provider_timeout: 504,
-  provider_rate_limited: 429,
-  provider_auth_failed: 502,
-  cancelled: 499,
-};
+export type AsrErrorCode = (typeof ASR_ERROR_CODES)[number];
 
-/** A transcription failure with the HTTP status the edge answers with, and when to retry if that helps. */
+/**
+ * A transcription failure, and when to retry if that helps. It says nothing of HTTP: the error table at the edge
+ * (observability) turns the code into a status, a stream's final or a job's error.
+ */
 export class AsrError extends Error {
-  readonly status: number;
-
   constructor(
     readonly code: AsrErrorCode,
     message: string,
@@ -32,7 +25,6 @@ export class AsrError extends Error {
   ) {
     super(message);
     this.name = 'AsrError';
-    this.status = STATUS[code];
   }
 }
 

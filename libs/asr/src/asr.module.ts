@@ -1,4 +1,4 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
 import { AsrHealth } from './asr.health';
 import { AsrMetrics, asrMetricProviders } from './asr-metrics';
@@ -6,7 +6,6 @@ import { AsrProvider } from './asr-provider';
 import { createAsrProvider } from './asr-provider.factory';
 
 /** Provides the configured AsrProvider (chosen in createAsrProvider) and releases it on shutdown. */
-@Global()
 @Module({
   providers: [
     { provide: AsrProvider, inject: [AppConfig], useFactory: createAsrProvider },

@@ -1,4 +1,5 @@
-export { AsrError, type AsrErrorCode } from './asr-error';
+export { type AbortKind, AbortReason, abortKindOf } from './abort-reason';
+export { ASR_ERROR_CODES, AsrError, type AsrErrorCode } from './asr-error';
 export { AsrMetrics } from './asr-metrics';
 export { type AsrCapabilities, AsrProvider, type LiveUtterance, type TranscribeOptions } from './asr-provider';
 export { createAsrProvider } from './asr-provider.factory';

@@ -1,34 +1,24 @@
-/** Why an upload could not become audio. `status` is the HTTP status the edge answers with. */
-export type AudioErrorCode =
-  | 'empty_audio'
-  | 'invalid_audio'
-  | 'unsupported_format'
-  | 'audio_too_long'
-  | 'decode_ratio_exceeded'
-  | 'upload_too_large'
-  | 'decode_timeout'
-  | 'decoder_unavailable';
+/** Every reason an upload can fail to become audio; a runtime list so the edge's error table can prove it covers each. */
+export const AUDIO_ERROR_CODES = [
+  'empty_audio',
+  'invalid_audio',
+  'unsupported_format',
+  'audio_too_long',
+  'decode_ratio_exceeded',
+  'upload_too_large',
+  'decode_timeout',
+  'decoder_unavailable',
+] as const;
 
-const STATUS: Record<AudioErrorCode, number> = {
-  empty_audio: 400,
-  invalid_audio: 400,
-  unsupported_format: 415,
-  audio_too_long: 413,
-  decode_ratio_exceeded: 413,
-  upload_too_large: 413,
-  decode_timeout: 422,
-  decoder_unavailable: 503,
-};
+export type AudioErrorCode = (typeof AUDIO_ERROR_CODES)[number];
 
+/** Why an upload could not become audio. What each edge answers with it is the error table's call (observability). */
 export class AudioError extends Error {
-  readonly status: number;
-
   constructor(
     readonly code: AudioErrorCode,
     message: string,
   ) {
     super(message);
     this.name = 'AudioError';
-    this.status = STATUS[code];
   }
 }

@@ -1,3 +1,5 @@
+import { TARGET_SAMPLE_RATE } from './pcm';
+
 /**
  * Samples appended at the end of one buffer that doubles as it fills, and can drop from its front. Dropping only
  * moves a start index; the held samples are moved to the front when an append needs the room, so a buffer that
@@ -8,7 +10,8 @@ export class GrowableSamples {
   private start = 0;
   private end = 0;
 
-  constructor(initialCapacity = 16_000) {
+  /** `initialCapacity` in samples: a second of audio unless told. */
+  constructor(initialCapacity = TARGET_SAMPLE_RATE) {
     this.data = new Float32Array(Math.max(1, initialCapacity));
   }
 

@@ -1,5 +1,5 @@
 export { AudioDecoder, type DecodeOptions } from './audio-decoder';
-export { AudioError, type AudioErrorCode } from './audio-error';
+export { AUDIO_ERROR_CODES, AudioError, type AudioErrorCode } from './audio-error';
 export { DecodeSlots } from './decode-slots';
 export { AudioModule } from './audio.module';
 export { concatSamples, encodeWav, float32ToInt16, int16ToFloat32, roundSeconds, TARGET_SAMPLE_RATE } from './pcm';

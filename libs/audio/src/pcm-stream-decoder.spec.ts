@@ -1,3 +1,4 @@
+import { TARGET_SAMPLE_RATE } from './pcm';
 import { PcmStreamDecoder } from './pcm-stream-decoder';
 
 function s16(values: number[]): Buffer {
@@ -8,7 +9,7 @@ function s16(values: number[]): Buffer {
 
 describe('PcmStreamDecoder', () => {
   it('carries a split sample over to the next piece (odd byte counts)', () => {
-    const decoder = new PcmStreamDecoder({ encoding: 'pcm_s16le', sampleRate: 16_000, channels: 1 });
+    const decoder = new PcmStreamDecoder({ encoding: 'pcm_s16le', sampleRate: TARGET_SAMPLE_RATE, channels: 1 });
     const bytes = s16([16384, -16384, 8192]);
     const first = decoder.push(bytes.subarray(0, 3));
     const second = decoder.push(bytes.subarray(3));
@@ -17,7 +18,7 @@ describe('PcmStreamDecoder', () => {
   });
 
   it('averages channels and reads 32-bit floats', () => {
-    const decoder = new PcmStreamDecoder({ encoding: 'pcm_f32le', sampleRate: 16_000, channels: 2 });
+    const decoder = new PcmStreamDecoder({ encoding: 'pcm_f32le', sampleRate: TARGET_SAMPLE_RATE, channels: 2 });
     const bytes = Buffer.alloc(16);
     [0.5, 0.25, -1, 0].forEach((v, i) => bytes.writeFloatLE(v, i * 4));
     expect(Array.from(decoder.push(bytes.subarray(0, 9)))).toEqual([0.375]);
@@ -32,7 +33,7 @@ describe('PcmStreamDecoder', () => {
     let total = 0;
     for (let at = 0; at < tone.length; at += 1001) total += decoder.push(tone.subarray(at, at + 1001)).length;
     total += decoder.flush().length;
-    expect(Math.abs(total - 16_000)).toBeLessThanOrEqual(2);
+    expect(Math.abs(total - TARGET_SAMPLE_RATE)).toBeLessThanOrEqual(2);
     expect(decoder.secondsIn(tone.length)).toBe(1);
   });
 });

@@ -1,8 +1,19 @@
 /** The span JOBS_DOWNLOAD_MIN_RATE is averaged over. */
 export const RATE_WINDOW_MS = 10_000;
 
-export type DownloadErrorCode =
-  'fetch_failed' | 'download_timeout' | 'download_too_slow' | 'download_too_large' | 'storage_quota_exceeded';
+/**
+ * Every way a URL job's download (or a decode past the key's storage quota) fails a job: a runtime list, so a test
+ * can prove the edge's error table covers each.
+ */
+export const DOWNLOAD_ERROR_CODES = [
+  'fetch_failed',
+  'download_timeout',
+  'download_too_slow',
+  'download_too_large',
+  'storage_quota_exceeded',
+] as const;
+
+export type DownloadErrorCode = (typeof DOWNLOAD_ERROR_CODES)[number];
 
 /** Why a URL job's download failed; the code becomes the job's error code. */
 export class DownloadError extends Error {

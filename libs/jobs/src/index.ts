@@ -1,3 +1,4 @@
+export { DOWNLOAD_ERROR_CODES } from './download-watch';
 export { FINAL_STATUSES, JOB_STATUSES, type Job, type JobStatus } from './job';
 export { type JobView, jobView } from './job-view';
 export { JobsModule } from './jobs.module';

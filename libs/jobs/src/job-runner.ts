@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { AsrError } from '@asr/asr';
+import { AbortReason, abortKindOf } from '@asr/asr';
 import { OPEN_TENANT } from '@asr/auth';
-import { AudioDecoder, AudioError, DecodeSlots, writeWavFile } from '@asr/audio';
+import { AudioDecoder, DecodeSlots, writeWavFile } from '@asr/audio';
 import { AppConfig } from '@asr/config';
+import { jobFailureOf } from '@asr/observability';
 import { TranscriptionService } from '@asr/transcription';
 import type { Job, JobError } from './job';
 import { JobFiles } from './job-files';
@@ -37,8 +38,10 @@ function ownerIsDead(owner: string, me: string): boolean {
   }
 }
 
+/** Domain errors as the error table records them; another coded error (a refused URL) keeps its code. */
 function jobError(error: unknown): JobError {
-  if (error instanceof AsrError || error instanceof AudioError) return { code: error.code, message: error.message };
+  const known = jobFailureOf(error);
+  if (known) return known;
   if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
     return { code: error.code, message: error.message };
   }
@@ -99,7 +102,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearInterval(this.heartbeatTimer);
-    for (const controller of this.running.values()) controller.abort(new Error('shutdown'));
+    for (const controller of this.running.values()) controller.abort(new AbortReason('shutdown'));
     await Promise.allSettled([...this.work]);
   }
 
@@ -122,7 +125,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /** Cancels a job this process runs (the store already says cancelled). */
   abortLocal(id: string): void {
-    this.running.get(id)?.abort(new Error('cancelled'));
+    this.running.get(id)?.abort(new AbortReason('cancelled'));
   }
 
   get active(): number {
@@ -172,7 +175,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
     for (const [id, controller] of this.running) {
       try {
         const status = await this.store.renew(id, this.lease);
-        if (status !== 'running') controller.abort(new Error('cancelled'));
+        if (status !== 'running') controller.abort(new AbortReason('cancelled'));
       } catch (error) {
         this.logger.warn({ err: error, job: id }, 'could not renew a job lease');
       }
@@ -253,8 +256,7 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
       this.logger.log({ job: job.id, ms: Math.round(performance.now() - started) }, 'job succeeded');
     } catch (error) {
       if (signal.aborted) {
-        const reason: unknown = signal.reason;
-        if (reason instanceof Error && reason.message === 'shutdown') {
+        if (abortKindOf(signal) === 'shutdown') {
           await this.store.release(job.id, owner);
           this.logger.log({ job: job.id }, 'job returned to the queue for the next start');
         } else {

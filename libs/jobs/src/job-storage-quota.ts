@@ -1,21 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
-import { ApiError } from '@asr/observability';
+import type { DownloadErrorCode } from './download-watch';
 import { JobFiles } from './job-files';
 import { JobStore } from './job-store';
 
 /** How much a decode writes between two looks at what the key's jobs hold on disk. */
 const RECHECK_BYTES = 1024 * 1024;
 
-/** Thrown while a job decodes past its key's quota; the job fails with this code. */
+/** A submission, or a job's decode, past its key's quota: the submission is refused, the job fails with this code. */
 export class StorageQuotaError extends Error {
-  readonly code = 'storage_quota_exceeded';
+  readonly code: DownloadErrorCode = 'storage_quota_exceeded';
 }
 
 /**
  * JOBS_STORAGE_QUOTA_MB per key: the bytes a tenant's unexpired jobs hold on disk (inputs, decoded audio). A
- * submission that would pass it is refused (413); a decode that would pass it fails its job. A succeeded job's
- * recording is dropped unless `keep_audio`, so the quota mostly bounds jobs waiting or running at once.
+ * submission that would pass it is refused (413, from the error table); a decode that would pass it fails its job.
+ * A succeeded job's recording is dropped unless `keep_audio`, so the quota mostly bounds jobs waiting or running
+ * at once.
  */
 @Injectable()
 export class JobStorageQuota {
@@ -40,9 +41,7 @@ export class JobStorageQuota {
   async admit(tenant: string, bytes: number): Promise<void> {
     const remaining = await this.remaining(tenant);
     if (bytes <= remaining && remaining > 0) return;
-    throw new ApiError(
-      413,
-      'storage_quota_exceeded',
+    throw new StorageQuotaError(
       `this key's jobs already hold ${this.describe(this.quotaBytes - remaining)} of JOBS_STORAGE_QUOTA_MB=${this.quotaBytes / 1024 / 1024}; ` +
         'wait for running jobs to finish (succeeded jobs drop their audio unless keep_audio) or for old ones to expire',
     );

@@ -1,5 +1,6 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
+import { AudioModule } from '@asr/audio';
 import { AuthModule } from '@asr/auth';
 import { TranscriptionModule } from '@asr/transcription';
 import { JobFiles } from './job-files';
@@ -18,7 +19,7 @@ import { WebhookDispatcher } from './webhook-dispatcher';
 
 /** Transcription jobs for long recordings: the API, the runner, webhooks, retention and the store. */
 @Module({
-  imports: [TranscriptionModule, AuthModule],
+  imports: [TranscriptionModule, AudioModule, AuthModule],
   controllers: [JobsController],
   providers: [
     ...jobMetricProviders,

@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { AbortReason } from '@asr/asr';
 import { OPEN_TENANT, WebhookSecrets } from '@asr/auth';
 import { AppConfig } from '@asr/config';
 import type { Job, WebhookAttempt } from './job';
@@ -61,7 +62,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   /** Deliveries in flight are cut and put back due (no attempt counted): the next start sends them again. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    this.stopping.abort(new Error('shutdown'));
+    this.stopping.abort(new AbortReason('shutdown'));
     await Promise.allSettled([...this.inFlight]);
   }
 

@@ -9,6 +9,7 @@ import {
   type OpenAiErrorBody,
   openAiErrorType,
 } from './api-error';
+import { httpAnswerOf } from './error-table';
 import { redactUrl } from './log-redaction';
 
 interface ErrorReply {
@@ -35,8 +36,9 @@ function messageOf(exception: HttpException): string {
 }
 
 /**
- * Turns any error into the one JSON error shape (or OpenAI's envelope under /v1). 5xx bodies never carry
- * internals unless API_DEBUG is on; they are logged with the stack and the request id that the client sees.
+ * Turns any error into the one JSON error shape (or OpenAI's envelope under /v1); a domain error's status comes from
+ * the error table. 5xx bodies never carry internals unless API_DEBUG is on; they are logged with the stack and the
+ * request id that the client sees.
  */
 @Injectable()
 export class ErrorResponder {
@@ -56,6 +58,8 @@ export class ErrorResponder {
           : codeForStatus(status);
       return { status, code, message: messageOf(error), headers: {} };
     }
+    const domain = httpAnswerOf(error);
+    if (domain) return domain;
     const fastifyError = error as FastifyLikeError;
     if (
       typeof fastifyError?.statusCode === 'number' &&

@@ -23,17 +23,13 @@ export { ShutdownState } from './shutdown-state';
 export { AllExceptionsFilter } from './all-exceptions.filter';
 export { ApiError, type ApiErrorBody, codeForStatus, type OpenAiErrorBody } from './api-error';
 export { ErrorResponder } from './error-responder';
-export { LOG_DESTINATION } from './log-destination';
 export {
-  answerPrimary,
-  askPrimary,
-  inClusterWorker,
-  IpcCalls,
-  type IpcNotice,
-  type IpcReply,
-  type IpcRequest,
-  replyTo,
-  tellPrimary,
-  WORKER_READY,
-} from './cluster-ipc';
-export { METRICS_TOPICS } from './metrics.controller';
+  type CodedFailure,
+  type DomainErrorCode,
+  ERROR_TABLE,
+  type ErrorMapping,
+  httpAnswerOf,
+  jobFailureOf,
+  streamFinalErrorOf,
+} from './error-table';
+export { LOG_DESTINATION } from './log-destination';

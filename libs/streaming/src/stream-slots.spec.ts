@@ -1,5 +1,8 @@
+import { ClusterChannel } from '@asr/cluster';
+import { loadConfigOrThrow } from '@asr/config';
+import { FakePrimary } from '../../../test/support/fake-primary';
 import { SlotLedger } from './stream-slot-ledger';
-import { StreamSlotBroker } from './stream-slots';
+import { ClusterStreamSlots, LocalStreamSlots, StreamSlotBroker, streamSlotsFor } from './stream-slots';
 
 describe('SlotLedger', () => {
   it('counts per caller and in all, the caller’s own limit first, and never frees more than a caller holds', () => {
@@ -40,5 +43,29 @@ describe('StreamSlotBroker', () => {
     expect(broker.acquire(2, 'key:a')).toBe('admitted');
     broker.release(2, 'key:b');
     expect(broker.used).toBe(1);
+  });
+});
+
+describe('streamSlotsFor', () => {
+  const config = loadConfigOrThrow({ STREAMING_MAX_CLIENTS: '1', STREAMS_PER_KEY: '0' });
+
+  it('counts in this process for a server of its own', async () => {
+    const slots = streamSlotsFor(config, new ClusterChannel(undefined));
+    expect(slots).toBeInstanceOf(LocalStreamSlots);
+    expect([await slots.tryAcquire('a'), await slots.tryAcquire('b')]).toEqual(['admitted', 'server_full']);
+  });
+
+  it('asks the primary in a worker, and tells it of each release', async () => {
+    const primary = new FakePrimary();
+    const slots = streamSlotsFor(config, new ClusterChannel(primary));
+    expect(slots).toBeInstanceOf(ClusterStreamSlots);
+    const admission = slots.tryAcquire('key:a');
+    primary.deliver({ kind: 'asr:reply', id: 0, ok: true, value: 'too_many_streams' });
+    await expect(admission).resolves.toBe('too_many_streams');
+    slots.release('key:a');
+    expect(primary.received).toEqual([
+      { kind: 'asr:request', id: 0, topic: 'stream-slot.acquire', payload: { caller: 'key:a' } },
+      { kind: 'asr:notice', topic: 'stream-slot.release', payload: { caller: 'key:a' } },
+    ]);
   });
 });

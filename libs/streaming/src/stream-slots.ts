@@ -1,4 +1,5 @@
-import { askPrimary, inClusterWorker, tellPrimary } from '@asr/observability';
+import type { ClusterChannel } from '@asr/cluster';
+import type { AppConfig } from '@asr/config';
 import { type Admission, SlotLedger, type SlotLimits } from './stream-slot-ledger';
 
 /**
@@ -37,12 +38,16 @@ export interface StreamSlotMessage {
 }
 
 export class ClusterStreamSlots extends StreamSlots {
+  constructor(private readonly channel: ClusterChannel) {
+    super();
+  }
+
   tryAcquire(caller: string): Promise<Admission> {
-    return askPrimary<Admission>(STREAM_SLOT_TOPICS.acquire, { caller } satisfies StreamSlotMessage);
+    return this.channel.ask<Admission>(STREAM_SLOT_TOPICS.acquire, { caller } satisfies StreamSlotMessage);
   }
 
   release(caller: string): void {
-    tellPrimary(STREAM_SLOT_TOPICS.release, { caller } satisfies StreamSlotMessage);
+    this.channel.tell(STREAM_SLOT_TOPICS.release, { caller } satisfies StreamSlotMessage);
   }
 }
 
@@ -91,7 +96,8 @@ export class StreamSlotBroker {
   }
 }
 
-/** The one place the admission counter is chosen. */
-export function streamSlotsFor(limits: SlotLimits): StreamSlots {
-  return inClusterWorker() ? new ClusterStreamSlots() : new LocalStreamSlots(limits);
+/** The one place the admission counter is chosen (the StreamSlots provider's factory). */
+export function streamSlotsFor(config: AppConfig, channel: ClusterChannel): StreamSlots {
+  if (channel.inWorker) return new ClusterStreamSlots(channel);
+  return new LocalStreamSlots({ max: config.streaming.maxClients, perCaller: config.security.streamsPerKey });
 }

@@ -11,7 +11,7 @@ import { CLOSE, type CloseReason, emptySessionStats } from './protocol';
 import { parseStreamQuery, type StreamLimits, type StreamSettings } from './stream-params';
 import { SessionRecorder } from './session-recorder';
 import { StreamSession } from './stream-session';
-import { type StreamSlots, streamSlotsFor } from './stream-slots';
+import { StreamSlots } from './stream-slots';
 import { StreamingStats } from './streaming-stats';
 
 export type HandshakeVerdict =
@@ -33,7 +33,6 @@ export class StreamingService implements BeforeApplicationShutdown {
   /** Settings parsed and the caller identified at the handshake, picked up when the connection opens. */
   private readonly accepted = new WeakMap<IncomingMessage, AcceptedHandshake>();
   readonly limits: StreamLimits;
-  private readonly slots: StreamSlots;
 
   constructor(
     private readonly config: AppConfig,
@@ -43,12 +42,12 @@ export class StreamingService implements BeforeApplicationShutdown {
     private readonly shutdown: ShutdownState,
     private readonly authenticator: Authenticator,
     private readonly hosts: HostPolicy,
+    private readonly slots: StreamSlots,
   ) {
     this.limits = {
       maxSpeechPadMs: Math.round(config.streaming.lookbackDurationS * 1000),
       maxSegmentS: config.streaming.maxDurationS,
     };
-    this.slots = streamSlotsFor({ max: config.streaming.maxClients, perCaller: config.security.streamsPerKey });
     stats.capacity(config.streaming.maxClients);
   }
 

@@ -2,9 +2,9 @@ import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common'
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AsrError } from '@asr/asr';
 import { AudioError } from '@asr/audio';
-import { ApiError, ErrorResponder } from '@asr/observability';
+import { ErrorResponder } from '@asr/observability';
 
-/** Audio and engine errors carry their own status and code; 503/429 add Retry-After. */
+/** Audio and engine errors are answered from the error table (status, Retry-After) by the responder. */
 @Catch(AudioError, AsrError)
 export class TranscriptionErrorFilter implements ExceptionFilter {
   constructor(private readonly responder: ErrorResponder) {}
@@ -14,14 +14,6 @@ export class TranscriptionErrorFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     // A client that went away gets no answer; its work was cancelled on purpose.
     if (error instanceof AsrError && error.code === 'cancelled' && reply.raw.destroyed) return;
-    const retryAfter =
-      error instanceof AsrError && error.retryAfterS !== undefined
-        ? { 'retry-after': String(error.retryAfterS) }
-        : undefined;
-    this.responder.send(
-      new ApiError(error.status, error.code, error.message, retryAfter),
-      http.getRequest<FastifyRequest>(),
-      reply,
-    );
+    this.responder.send(error, http.getRequest<FastifyRequest>(), reply);
   }
 }

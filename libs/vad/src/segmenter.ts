@@ -1,3 +1,4 @@
+import { TARGET_SAMPLE_RATE } from '@asr/audio';
 import { FRAME_SAMPLES } from './vad-backend';
 
 /** Segmentation settings, in samples at 16 kHz (see SegmenterSettings.fromMs). */
@@ -19,7 +20,7 @@ export interface SegmenterSettingsMs {
   maxSpeechS: number;
 }
 
-export function segmenterSettings(ms: SegmenterSettingsMs, rate = 16_000): SegmenterSettings {
+export function segmenterSettings(ms: SegmenterSettingsMs, rate = TARGET_SAMPLE_RATE): SegmenterSettings {
   return {
     threshold: ms.threshold,
     negThreshold: Math.min(ms.negThreshold, ms.threshold),
@@ -142,7 +143,7 @@ export class Segmenter {
     this.probabilitySum += probability;
     this.frames += 1;
     this.recent.push({ at, probability });
-    const second = Math.ceil(16_000 / FRAME_SAMPLES);
+    const second = Math.ceil(TARGET_SAMPLE_RATE / FRAME_SAMPLES);
     if (this.recent.length > second) this.recent.shift();
   }
 

@@ -1,4 +1,4 @@
-import { GrowableSamples } from '@asr/audio';
+import { GrowableSamples, TARGET_SAMPLE_RATE } from '@asr/audio';
 import type { VadFrameQueue } from './vad-batcher';
 import { lanedProbabilities, type VadTiming } from './frame-probabilities';
 import { Segmenter, type SegmenterSettings, type SpeechSpan } from './segmenter';
@@ -10,7 +10,7 @@ export interface SpeechSegment extends SpeechSpan {
 
 /** Audio from `base` on, growing at the end and dropped from the front when no span can need it. */
 class RetainedAudio {
-  private readonly held = new GrowableSamples(16_000 * 4);
+  private readonly held = new GrowableSamples(TARGET_SAMPLE_RATE * 4);
   base = 0;
 
   append(block: Float32Array): void {
@@ -23,7 +23,7 @@ class RetainedAudio {
 
   dropBefore(at: number): void {
     const drop = Math.min(this.held.length, at - this.base);
-    if (drop < 16_000) return; // compact in steps of a second or more
+    if (drop < TARGET_SAMPLE_RATE) return; // compact in steps of a second or more
     this.held.dropFront(drop);
     this.base += drop;
   }

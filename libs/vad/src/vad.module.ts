@@ -1,8 +1,7 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { VadService, vadMetricProviders } from './vad.service';
 
 /** The VAD backend, its shared batcher and its metrics; loaded before the app starts listening. */
-@Global()
 @Module({
   providers: [...vadMetricProviders, VadService],
   exports: [VadService],

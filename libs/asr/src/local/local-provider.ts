@@ -53,9 +53,15 @@ export class LocalPocketSphinxProvider extends AsrProvider {
   private loadError: string | undefined;
   private closed = false;
   private loading: Promise<void> | undefined;
+  /** Settles once the first decoder is in, loading failed, or the provider closed: what `whenReady` awaits. */
+  private readonly ready: Promise<void>;
+  private settleReady: () => void = () => undefined;
 
   constructor(private readonly settings: AppConfig['asr']['local']) {
     super();
+    this.ready = new Promise((resolve) => {
+      this.settleReady = resolve;
+    });
     this.capabilities = LocalPocketSphinxProvider.capabilitiesFor(settings.concurrency);
     this.pool = new SlotPool(settings.queue);
   }
@@ -67,9 +73,8 @@ export class LocalPocketSphinxProvider extends AsrProvider {
   }
 
   /** Resolves when the first decoder is in, or loading failed (transcribe then says why). */
-  async whenReady(): Promise<void> {
-    while (this.loaded === 0 && !this.loadError && !this.closed)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+  whenReady(): Promise<void> {
+    return this.ready;
   }
 
   private async loadDecoders(): Promise<void> {
@@ -85,11 +90,13 @@ export class LocalPocketSphinxProvider extends AsrProvider {
         }
         this.loaded += 1;
         this.pool.add(decoder);
+        this.settleReady();
       }
       this.logger.log(`${this.loaded} PocketSphinx decoder(s) loaded in ${Date.now() - started} ms`);
     } catch (error) {
       this.loadError = `${error instanceof Error ? error.message : String(error)}; install the engine with scripts/setup-system.sh`;
       this.logger.error(`embedded engine failed to load: ${this.loadError}`);
+      this.settleReady();
     }
   }
 
@@ -207,6 +214,7 @@ export class LocalPocketSphinxProvider extends AsrProvider {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.settleReady();
     for (const decoder of this.pool.drain()) this.library?.free(decoder);
     await Promise.resolve();
   }

@@ -1,5 +1,3 @@
-import cluster from 'node:cluster';
-
 /** Messages between a worker and the primary of `API_WORKERS` (Node's cluster IPC channel). */
 export interface IpcRequest {
   kind: 'asr:request';
@@ -22,13 +20,10 @@ export interface IpcNotice {
   payload?: unknown;
 }
 
+export type IpcMessage = IpcRequest | IpcReply | IpcNotice;
+
 /** A worker's notice once it listens: from then on the primary counts it (metrics, `asr_workers`). */
 export const WORKER_READY = 'worker.ready';
-
-/** True in a worker of `API_WORKERS` > 1: shared state (stream slots, metrics) lives in the primary. */
-export function inClusterWorker(): boolean {
-  return cluster.isWorker && typeof process.send === 'function';
-}
 
 /**
  * Requests in flight over one IPC channel and their replies, matched by id; each side (a worker asking the
@@ -68,44 +63,4 @@ export async function replyTo(request: IpcRequest, handle: (request: IpcRequest)
   } catch (error) {
     return { kind: 'asr:reply', id: request.id, ok: false, error: String(error) };
   }
-}
-
-const calls = new IpcCalls();
-const handlers = new Map<string, (payload: unknown) => unknown>();
-let listening = false;
-
-function listen(): void {
-  if (listening) return;
-  listening = true;
-  process.on('message', (message: Partial<IpcReply | IpcRequest>) => {
-    if (message?.kind === 'asr:request') void answer(message as IpcRequest);
-    else if (message?.kind === 'asr:reply') calls.settle(message as IpcReply);
-  });
-}
-
-async function answer(request: IpcRequest): Promise<void> {
-  const reply = await replyTo(request, ({ topic, payload }) => {
-    const handler = handlers.get(topic);
-    if (!handler) throw new Error(`no handler for "${topic}"`);
-    return handler(payload);
-  });
-  process.send?.(reply);
-}
-
-/** In a worker: answers the primary's requests on `topic` (its metrics, say). */
-export function answerPrimary(topic: string, handler: (payload: unknown) => unknown): void {
-  listen();
-  handlers.set(topic, handler);
-}
-
-/** Asks the primary and waits for its answer. */
-export function askPrimary<T>(topic: string, payload?: unknown, timeoutMs = 5000): Promise<T> {
-  listen();
-  return calls.ask<T>((request) => process.send!(request), topic, payload, timeoutMs);
-}
-
-/** Tells the primary something that needs no answer. */
-export function tellPrimary(topic: string, payload?: unknown): void {
-  const notice: IpcNotice = { kind: 'asr:notice', topic, payload };
-  process.send?.(notice);
 }
