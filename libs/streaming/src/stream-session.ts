@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import type { WebSocket } from 'ws';
 import type { AsrProvider } from '@asr/asr';
@@ -20,6 +19,7 @@ import type { SessionRecorder } from './session-recorder';
 import type { StreamingStats } from './streaming-stats';
 import { nativeEvent } from './native-events';
 import type { FinalTranscript, PartialTranscript, PipelineEvent } from './pipeline-events';
+import { MAX_BACKLOG_S, PacedInbox } from './paced-inbox';
 import { StreamPipeline } from './stream-pipeline';
 
 export interface SessionContext {
@@ -33,19 +33,9 @@ export interface SessionContext {
   record?: (sessionId: string) => SessionRecorder;
 }
 
-type InboxItem =
-  | { kind: 'audio'; data: Buffer; seconds: number }
-  | { kind: 'message'; message: ClientMessage }
-  | { kind: 'end'; code: number; reason: CloseReason };
+/** What waits in the inbox behind the audio sent before it. */
+type InboxItem = { kind: 'message'; message: ClientMessage } | { kind: 'end'; code: number; reason: CloseReason };
 
-/** Audio a client may send ahead of the real-time allowance before its socket is paused, in seconds. */
-const BURST_S = 2;
-/**
- * Unprocessed audio a session holds before it stops reading the socket, and past which it closes 1008 (only a
- * client that keeps sending into a paused socket gets there: a paused socket is not read at all).
- */
-const PAUSE_BACKLOG_S = 2;
-const MAX_BACKLOG_S = 30;
 /** How long a closing handshake may take before the socket is cut. */
 const CLOSE_HANDSHAKE_MS = 2000;
 
@@ -59,15 +49,10 @@ export class StreamSession {
   readonly id = randomUUID();
   private readonly pipeline: StreamPipeline;
   private readonly stats = emptySessionStats();
-  private readonly startedAt = performance.now();
-  private readonly inbox: InboxItem[] = [];
-  private backlogSeconds = 0;
-  private processedSeconds = 0;
-  private draining: Promise<void> | undefined;
+  private readonly inbox: PacedInbox<InboxItem>;
   private state: 'open' | 'ending' | 'closed' = 'open';
   private idleTimer: NodeJS.Timeout | undefined;
   private sessionTimer: NodeJS.Timeout | undefined;
-  private pausedForBacklog = false;
   private released = false;
   private readonly recorder: SessionRecorder | undefined;
   private resolveClosed!: () => void;
@@ -80,6 +65,20 @@ export class StreamSession {
     private readonly ctx: SessionContext,
   ) {
     this.recorder = ctx.record?.(this.id);
+    this.inbox = new PacedInbox<InboxItem>({
+      maxRate: ctx.limits.maxRate,
+      onAudio: (data) => this.pipeline.push(data),
+      onItem: (item) => this.process(item),
+      pause: () => this.holdBack(),
+      resume: () => this.readAgain(),
+      overflow: () =>
+        this.abort(
+          CLOSE.policy,
+          'too_fast',
+          `more than ${MAX_BACKLOG_S} s of audio is waiting to be processed; send at most ${ctx.limits.maxRate}× real time`,
+        ),
+      failed: (error) => this.fail(error),
+    });
     this.pipeline = new StreamPipeline({
       format: settings.format,
       settings,
@@ -120,7 +119,7 @@ export class StreamSession {
       this.state = 'ending';
       // Finishing the last finals is not idleness.
       clearTimeout(this.idleTimer);
-      this.enqueue({ kind: 'end', code, reason });
+      this.inbox.push({ kind: 'end', code, reason });
     }
     return this.closed;
   }
@@ -142,9 +141,7 @@ export class StreamSession {
       const audioSeconds = this.pipeline.secondsIn(data.length);
       this.stats.audio_seconds += audioSeconds;
       this.ctx.stats.audio(audioSeconds);
-      this.backlogSeconds += audioSeconds;
-      this.enqueue({ kind: 'audio', data, seconds: audioSeconds });
-      this.throttle();
+      this.inbox.audio(data, audioSeconds);
       return;
     }
     const parsed = parseClientMessage(data.toString('utf8'));
@@ -161,76 +158,25 @@ export class StreamSession {
       void this.end(CLOSE.normal, 'client_closed');
       return;
     }
-    this.enqueue({ kind: 'message', message });
+    this.inbox.push({ kind: 'message', message });
   }
 
-  /** Too much received and not yet processed: stop reading the socket; far too much: close 1008. */
-  private throttle(): void {
-    if (this.backlogSeconds > MAX_BACKLOG_S) {
-      this.abort(
-        CLOSE.policy,
-        'too_fast',
-        `more than ${MAX_BACKLOG_S} s of audio is waiting to be processed; send at most ${this.ctx.limits.maxRate}× real time`,
-      );
-      return;
-    }
-    if (this.backlogSeconds > PAUSE_BACKLOG_S && !this.pausedForBacklog) {
-      this.pausedForBacklog = true;
-      this.socket.pause();
-      // While we hold the socket paused the client's audio waits in it: the client is not idle.
-      clearTimeout(this.idleTimer);
-    }
+  /** The inbox holds too much: the client's audio waits in its socket, which is not idleness. */
+  private holdBack(): void {
+    this.socket.pause();
+    clearTimeout(this.idleTimer);
   }
 
-  private enqueue(item: InboxItem): void {
-    this.inbox.push(item);
-    this.draining ??= this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      for (let item = this.inbox.shift(); item && this.state !== 'closed'; item = this.inbox.shift()) {
-        await this.process(item);
-        if (this.pausedForBacklog && this.backlogSeconds < PAUSE_BACKLOG_S / 2 && this.state === 'open') {
-          this.pausedForBacklog = false;
-          this.socket.resume();
-          this.armIdleTimer();
-        }
-      }
-    } catch (error) {
-      this.fail(error);
-    } finally {
-      this.draining = undefined;
-    }
+  private readAgain(): void {
+    if (this.state !== 'open') return;
+    this.socket.resume();
+    this.armIdleTimer();
   }
 
   private async process(item: InboxItem): Promise<void> {
-    switch (item.kind) {
-      case 'audio': {
-        await this.keepPace(item.seconds);
-        this.backlogSeconds -= item.seconds;
-        this.processedSeconds += item.seconds;
-        await this.pipeline.push(item.data);
-        return;
-      }
-      case 'end':
-        await this.finish(item.code, item.reason);
-        return;
-      case 'message':
-        if (item.message.type === 'finalize') await this.pipeline.command({ type: 'finalize' });
-        else if (item.message.type === 'configure') await this.configure(item.message);
-        return;
-    }
-  }
-
-  /**
-   * Audio is processed at most STREAM_MAX_RATE × real time (after a short burst): a faster client waits here, its
-   * backlog grows and its socket is paused, so what it sends stays in its own buffers, not in ours.
-   */
-  private async keepPace(audioSeconds: number): Promise<void> {
-    const elapsedS = (performance.now() - this.startedAt) / 1000;
-    const aheadS = this.processedSeconds + audioSeconds - (elapsedS * this.ctx.limits.maxRate + BURST_S);
-    if (aheadS > 0) await sleep((aheadS / this.ctx.limits.maxRate) * 1000);
+    if (item.kind === 'end') await this.finish(item.code, item.reason);
+    else if (item.message.type === 'finalize') await this.pipeline.command({ type: 'finalize' });
+    else if (item.message.type === 'configure') await this.configure(item.message);
   }
 
   private async configure(message: Record<string, unknown>): Promise<void> {
@@ -416,7 +362,7 @@ export class StreamSession {
     this.released = true;
     clearTimeout(this.idleTimer);
     clearTimeout(this.sessionTimer);
-    this.inbox.length = 0;
+    this.inbox.stop();
     // The utterance in progress is dropped; the VAD state goes back once no frame of this stream is in the batcher.
     void this.pipeline.command({ type: 'close' });
     this.recorder

@@ -1,0 +1,107 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Audio a client may send ahead of the real-time allowance before it is held back, in seconds. */
+const BURST_S = 2;
+/**
+ * Unprocessed audio past which the framing stops reading its socket, and past which it gives up on the client
+ * (only a client that keeps sending into a paused socket gets there: a paused socket is not read at all).
+ */
+const PAUSE_BACKLOG_S = 2;
+export const MAX_BACKLOG_S = 30;
+
+export interface PacedInboxOptions<T> {
+  /** STREAM_MAX_RATE: audio is worked through at most this many times real time (after a short burst). */
+  maxRate: number;
+  onAudio: (data: Buffer) => Promise<void>;
+  onItem: (item: T) => Promise<void>;
+  /** Too much is waiting: stop reading the socket. */
+  pause: () => void;
+  /** The backlog has drained to half the pause mark: read the socket again. */
+  resume: () => void;
+  /** More than MAX_BACKLOG_S is waiting: the client ignores backpressure. */
+  overflow: () => void;
+  /** A handler threw: the framing ends the session. */
+  failed: (error: unknown) => void;
+}
+
+type Entry<T> = { kind: 'audio'; data: Buffer; seconds: number } | { kind: 'item'; item: T };
+
+/**
+ * What a streaming framing received and has not worked through yet, in arrival order: audio is paced to
+ * STREAM_MAX_RATE and the items sent after it wait behind it, so pacing holds back a client's messages too. A
+ * faster client's backlog grows until its socket is paused, so what it sends stays in its own buffers, not in ours.
+ */
+export class PacedInbox<T> {
+  private readonly entries: Entry<T>[] = [];
+  private readonly startedAt = performance.now();
+  private backlogSeconds = 0;
+  private processedSeconds = 0;
+  private draining: Promise<void> | undefined;
+  private paused = false;
+  private stopped = false;
+
+  constructor(private readonly options: PacedInboxOptions<T>) {}
+
+  /** Whether the socket is held paused for the backlog (the client is waiting on us, not idle). */
+  get holding(): boolean {
+    return this.paused;
+  }
+
+  /** Resolves when what is queued now has been worked through (or dropped by `stop`). */
+  get settled(): Promise<void> {
+    return Promise.resolve(this.draining);
+  }
+
+  audio(data: Buffer, seconds: number): void {
+    this.backlogSeconds += seconds;
+    this.enqueue({ kind: 'audio', data, seconds });
+    if (this.backlogSeconds > MAX_BACKLOG_S) {
+      this.options.overflow();
+    } else if (this.backlogSeconds > PAUSE_BACKLOG_S && !this.paused) {
+      this.paused = true;
+      this.options.pause();
+    }
+  }
+
+  push(item: T): void {
+    this.enqueue({ kind: 'item', item });
+  }
+
+  /** Drops what is waiting; nothing more is worked through. */
+  stop(): void {
+    this.stopped = true;
+    this.entries.length = 0;
+  }
+
+  private enqueue(entry: Entry<T>): void {
+    if (this.stopped) return;
+    this.entries.push(entry);
+    this.draining ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (let entry = this.entries.shift(); entry && !this.stopped; entry = this.entries.shift()) {
+        if (entry.kind === 'item') await this.options.onItem(entry.item);
+        else await this.work(entry.data, entry.seconds);
+        if (this.paused && this.backlogSeconds < PAUSE_BACKLOG_S / 2 && !this.stopped) {
+          this.paused = false;
+          this.options.resume();
+        }
+      }
+    } catch (error) {
+      this.options.failed(error);
+    } finally {
+      this.draining = undefined;
+    }
+  }
+
+  private async work(data: Buffer, seconds: number): Promise<void> {
+    const elapsedS = (performance.now() - this.startedAt) / 1000;
+    const aheadS = this.processedSeconds + seconds - (elapsedS * this.options.maxRate + BURST_S);
+    if (aheadS > 0) await sleep((aheadS / this.options.maxRate) * 1000);
+    this.backlogSeconds -= seconds;
+    this.processedSeconds += seconds;
+    await this.options.onAudio(data);
+  }
+}
