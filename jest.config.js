@@ -40,7 +40,19 @@ const common = {
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'] },
+    // The inner loop (`npm run test:unit`): fast, fakes where the real part would be slow.
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.property\\.spec\\.ts$'],
+    },
+    // Thousands of generated inputs a suite: seconds each, so out of the inner loop (CI runs them).
+    {
+      ...common,
+      displayName: 'property',
+      testMatch: ['<rootDir>/libs/**/*.property.spec.ts', '<rootDir>/apps/**/*.property.spec.ts'],
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
   // End-to-end tests start real servers and engines; 30 s each unless a file says otherwise.
