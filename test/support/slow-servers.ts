@@ -4,6 +4,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 export interface SeenCall {
   at: number;
   closedAt?: number;
+  path: string;
   headers: IncomingHttpHeaders;
 }
 
@@ -25,7 +26,7 @@ async function slowServer(handle: (res: ServerResponse, call: SeenCall) => () =>
   let open = 0;
   let peak = 0;
   const server = createServer((req, res) => {
-    const call: SeenCall = { at: Date.now(), headers: req.headers };
+    const call: SeenCall = { at: Date.now(), path: req.url ?? '/', headers: req.headers };
     calls.push(call);
     open += 1;
     peak = Math.max(peak, open);
@@ -64,6 +65,27 @@ export function trickleServer(everyMs: number): Promise<SlowServer> {
 /** Takes every request and never answers it. */
 export function hangingServer(): Promise<SlowServer> {
   return slowServer(() => () => undefined);
+}
+
+/**
+ * Answers `/<name>` with 200 and that file's bytes (URL jobs' audio) with a Content-Length, or chunked (no length
+ * declared) for `/<name>?chunked`; 404 for other names.
+ */
+export function fileServer(files: Record<string, Buffer>): Promise<SlowServer> {
+  return slowServer((res, call) => {
+    const url = new URL(call.path, 'http://files');
+    const body = files[url.pathname.slice(1)];
+    if (body === undefined) {
+      res.writeHead(404).end();
+    } else if (url.searchParams.has('chunked')) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(body);
+      res.end();
+    } else {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length }).end(body);
+    }
+    return () => undefined;
+  });
 }
 
 /** Answers every request with `status` at once. */

@@ -1,23 +1,20 @@
-import { Segmenter, segmenterSettings, type SegmenterEvent } from './segmenter';
+import { Segmenter, segmenterSettings, type SegmenterEvent, type SegmenterSettingsMs } from './segmenter';
+import { TARGET_SAMPLE_RATE } from '@asr/audio';
 import { FRAME_SAMPLES } from './vad-backend';
 
-const FRAME_MS = (FRAME_SAMPLES / 16_000) * 1000; // 32 ms
+const FRAME_MS = (FRAME_SAMPLES / TARGET_SAMPLE_RATE) * 1000; // 32 ms
 
-function run(
-  probabilities: number[],
-  overrides: Partial<Parameters<typeof segmenterSettings>[0]> = {},
-): SegmenterEvent[] {
-  const segmenter = new Segmenter(
-    segmenterSettings({
-      threshold: 0.5,
-      negThreshold: 0.35,
-      minSilenceMs: 96,
-      minSpeechMs: 96,
-      speechPadMs: 64,
-      maxSpeechS: 30,
-      ...overrides,
-    }),
-  );
+const SETTINGS: SegmenterSettingsMs = {
+  threshold: 0.5,
+  negThreshold: 0.35,
+  minSilenceMs: 96,
+  minSpeechMs: 96,
+  speechPadMs: 64,
+  maxSpeechS: 30,
+};
+
+function run(probabilities: number[], overrides: Partial<SegmenterSettingsMs> = {}): SegmenterEvent[] {
+  const segmenter = new Segmenter(segmenterSettings({ ...SETTINGS, ...overrides }));
   const events = probabilities.flatMap((p) => segmenter.push(p));
   return [...events, ...segmenter.finish(probabilities.length * FRAME_SAMPLES)];
 }
@@ -57,10 +54,25 @@ describe('Segmenter', () => {
     const probabilities = frames(50, 0.9);
     probabilities[31] = 0.4;
     const spans = ends(
-      run([...probabilities, ...frames(5, 0.1)], { maxSpeechS: (40 * FRAME_SAMPLES) / 16_000, speechPadMs: 0 }),
+      run([...probabilities, ...frames(5, 0.1)], {
+        maxSpeechS: (40 * FRAME_SAMPLES) / TARGET_SAMPLE_RATE,
+        speechPadMs: 0,
+      }),
     );
     expect(spans[0]!.end).toBe(31 * FRAME_SAMPLES);
     expect(spans[1]!.start).toBe(31 * FRAME_SAMPLES);
+  });
+
+  it('ends a span it reported as kept when the audio stops inside the padded last frame (the soak lost such a final)', () => {
+    // 96 ms minimum = exactly 3 frames: after the third speech frame the span is kept (a stream announces it), but
+    // the real audio ends one sample into that frame's padding, so the speech measured at finish is 1 sample short.
+    const segmenter = new Segmenter(segmenterSettings(SETTINGS));
+    for (const p of [...frames(5, 0.1), ...frames(3, 0.9)]) segmenter.push(p);
+    expect(segmenter.kept).toBe(true);
+    const total = 8 * FRAME_SAMPLES - 1;
+    expect(ends(segmenter.finish(total))).toEqual([
+      { start: 3 * FRAME_SAMPLES, end: total, probability: expect.any(Number) as number },
+    ]);
   });
 
   it('closes speech that runs to the end of the audio', () => {
