@@ -28,6 +28,8 @@ export interface TestAppOptions {
   imports?: ModuleMetadata['imports'];
   /** Wait until the ASR engine has loaded (default), so readiness reflects only what the test changes. */
   waitForEngine?: boolean;
+  /** Providers replaced by values (a scripted AsrProvider or VadBackendLoader), as `overrideProvider().useValue()`. */
+  overrides?: { provide: unknown; useValue: unknown }[];
 }
 
 async function waitForEngine(provider: AsrProvider, timeoutMs = 20_000): Promise<void> {
@@ -58,10 +60,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const dir = mkdtempSync(join(tmpdir(), 'asr-test-'));
   const config = testConfig(options.env, dir);
   const logs = newLogCapture();
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config), ...(options.imports ?? [])] })
+  const builder = Test.createTestingModule({ imports: [AppModule.forRoot(config), ...(options.imports ?? [])] })
     .overrideProvider(LOG_DESTINATION)
-    .useValue(logStream)
-    .compile();
+    .useValue(logStream);
+  for (const { provide, useValue } of options.overrides ?? []) builder.overrideProvider(provide).useValue(useValue);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bufferLogs: true });
   await configureApp(app);
   await app.listen(0, '127.0.0.1');

@@ -13,5 +13,6 @@ export { type SpeechSegment, speechSegments } from './speech-segments';
 export { StreamVad, type StreamVadEvent, UtteranceAudio } from './stream-vad';
 export { FRAME_SAMPLES, type VadBackend, type VadFrame, type VadStreamState } from './vad-backend';
 export { VadBatcher } from './vad-batcher';
+export { DefaultVadBackendLoader, VadBackendLoader } from './vad-backend-loader';
 export { VadModule } from './vad.module';
 export { VadService, type VadStatus } from './vad.service';

@@ -5,10 +5,9 @@ import { AppConfig } from '@asr/config';
 import { type ComponentHealth, ContributesHealth, type HealthContributor } from '@asr/observability';
 import { EnergyVadBackend } from './energy-backend';
 import { segmenterSettings, type SegmenterSettingsMs } from './segmenter';
-import { SileroVadBackend } from './silero-backend';
-import { findTenVadInstall, TenVadBackend } from './ten-backend';
 import { type SpeechSegment, speechSegments } from './speech-segments';
 import type { VadBackend } from './vad-backend';
+import { VadBackendLoader } from './vad-backend-loader';
 import { VadBatcher } from './vad-batcher';
 
 const INFERENCE = 'asr_vad_inference_seconds';
@@ -36,9 +35,6 @@ export interface VadStatus {
   reason?: string;
 }
 
-const TEN_LICENCE =
-  'TEN-VAD is not open source: its licence adds conditions to Apache-2.0 that forbid deployments competing with its owner';
-
 /**
  * Owns the VAD backend (chosen by VAD_BACKEND, falling back to the energy detector if it cannot load) and the one
  * batcher every stream and upload shares.
@@ -54,6 +50,7 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
 
   constructor(
     private readonly config: AppConfig,
+    private readonly loader: VadBackendLoader,
     @InjectMetric(INFERENCE) private readonly inference: Histogram<string>,
     @InjectMetric(BATCH_SIZE) private readonly batchSize: Histogram<string>,
     @InjectMetric(BACKEND) private readonly backendGauge: Gauge<string>,
@@ -63,7 +60,7 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
   async onModuleInit(): Promise<void> {
     const requested = this.config.vad.backend;
     try {
-      this.backend = await this.loadBackend(requested);
+      this.backend = await this.loader.load(requested);
       this.status = { requested, running: this.backend.name, degraded: false };
     } catch (error) {
       const reason = `${requested} VAD could not load (${error instanceof Error ? error.message : String(error)}); using the energy detector`;
@@ -77,21 +74,6 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
       this.inference.observe(seconds);
     });
     this.logger.log(`VAD backend: ${this.backend.name}`);
-  }
-
-  private async loadBackend(name: AppConfig['vad']['backend']): Promise<VadBackend> {
-    switch (name) {
-      case 'silero':
-        return SileroVadBackend.load();
-      case 'energy':
-        return new EnergyVadBackend();
-      case 'ten': {
-        this.logger.warn(TEN_LICENCE);
-        const directory = this.config.vad.tenPath ?? findTenVadInstall();
-        if (!directory) throw new Error('@gooney-001/ten-vad-lib is not installed and TEN_VAD_PATH is not set');
-        return TenVadBackend.load(directory, this.config.vad.threshold);
-      }
-    }
   }
 
   get vadStatus(): VadStatus {
