@@ -44,8 +44,8 @@ export default tseslint.config(
     },
   },
   {
-    // Benchmarks are plain ESM scripts run with node; no TypeScript project describes them.
-    files: ['bench/**/*.mjs'],
+    // Benchmarks and scripts are plain ESM run with node; no TypeScript project describes them.
+    files: ['bench/**/*.mjs', 'scripts/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-restricted-properties': 'off' },
   },

@@ -57,4 +57,6 @@ module.exports = {
   ],
   // End-to-end tests start real servers and engines; 30 s each unless a file says otherwise.
   testTimeout: 30_000,
+  // With --coverage: every source file of the libs and the app, tested or not (specs are not sources).
+  collectCoverageFrom: ['<rootDir>/libs/*/src/**/*.ts', '<rootDir>/apps/*/src/**/*.ts', '!**/*.spec.ts'],
 };
