@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { startTestApp, type TestApp } from './test-app';
+// Type only: unit tests that use the fake alone must not load the whole app (withFakeProvider imports it lazily).
+import type { TestApp } from './test-app';
 
 /** What the fake saw of one request: enough to check the exact call the SDK made. */
 export interface SeenRequest {
@@ -24,7 +25,9 @@ export type Behaviour =
   /** Headers at once, then the body a few bytes at a time, `intervalMs` apart: slower in total than any timeout. */
   | { kind: 'drip'; intervalMs: number }
   /** 200 with an HTML page, as a misconfigured proxy in front of the provider answers. */
-  | { kind: 'wrong-type' };
+  | { kind: 'wrong-type' }
+  /** 200 with exactly this JSON body (a transcript without segments, a model list). */
+  | { kind: 'json'; body: unknown };
 
 /**
  * A small OpenAI-compatible server on 127.0.0.1: it parses the multipart request the real SDK sends, records it,
@@ -166,6 +169,10 @@ export class FakeOpenAi {
         res.setHeader('content-type', 'text/html');
         res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
         return;
+      case 'json':
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(behaviour.body));
+        return;
     }
   }
 }
@@ -195,6 +202,7 @@ export function withFakeProvider(env: Record<string, string>): { fake: FakeOpenA
   let t: TestApp | undefined;
   beforeAll(async () => {
     await fake.start();
+    const { startTestApp } = await import('./test-app.js');
     t = await startTestApp({ env: { ASR_PROVIDER: 'openai-compatible', ASR_BASE_URL: fake.url, ...env } });
   });
   afterAll(async () => {

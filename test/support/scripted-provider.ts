@@ -23,6 +23,8 @@ export interface ScriptedCall {
 export interface ScriptedAnswer {
   text?: string;
   delayMs?: number;
+  /** The call answers only once this settles (after its delay): the test decides when, e.g. once N are in flight. */
+  gate?: Promise<unknown>;
   error?: Error;
   words?: boolean;
 }
@@ -92,6 +94,7 @@ export class ScriptedProvider extends AsrProvider {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       if (answer.delayMs) await sleep(answer.delayMs, undefined, { signal: options.signal });
+      if (answer.gate) await opened(answer.gate, options.signal);
       if (options.signal?.aborted) throw cancelled();
       if (answer.error) throw answer.error;
       return transcriptOf(answer.text ?? '', samples.length, answer.words !== false && options.wordTimestamps);
@@ -156,6 +159,20 @@ export class ScriptedProvider extends AsrProvider {
     if (script) return script(call);
     throw new Error('ScriptedProvider: neither answers nor a script was given');
   }
+}
+
+/** Waits for `gate` to settle, or rejects as an abort (AbortError) when `signal` aborts first. */
+function opened(gate: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    gate.then(done, done);
+  });
 }
 
 function cancelled(): AsrError {

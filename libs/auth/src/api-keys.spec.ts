@@ -32,4 +32,31 @@ describe('ApiKeys names', () => {
     // The same key listed twice under one name is harmless.
     expect(keysFrom(['a'], keysFile([`${digest('a')} key-${digest('a').slice(0, 8)}`])).match('a')).toBeDefined();
   });
+
+  it.each<[string, string, string]>([
+    ['a name', `${digest('a')} team-a`, 'team-a'],
+    ['sha256sum’s binary marker', `${digest('a')} *team-a`, 'team-a'],
+    ['sha256sum’s stdin name', `${digest('a')}  -`, `key-${digest('a').slice(0, 8)}`],
+    ['no name', `${digest('a')}`, `key-${digest('a').slice(0, 8)}`],
+    ['capitals and a comment', `${digest('a').toUpperCase()} team-a  # rotated in May`, 'team-a'],
+  ])('reads a keys-file line with %s', (_case, line, name) => {
+    const keys = keysFrom([], keysFile(['# keys of the deployment', '', line]));
+    expect(keys.enabled).toBe(true);
+    expect(keys.match('a')).toBe(name);
+    expect(keys.match(digest('a'))).toBeUndefined();
+  });
+});
+
+describe('ApiKeys', () => {
+  it('is off with no keys: the API is open and nothing matches', () => {
+    const keys = keysFrom([]);
+    expect(keys.enabled).toBe(false);
+    expect(keys.match('')).toBeUndefined();
+  });
+
+  it('names the line of a keys file that is not a digest', () => {
+    expect(() => keysFrom([], keysFile([`${digest('a')} team`, 'not-a-digest team-b']))).toThrow(
+      /keys\.sha256 line 2: expected a SHA-256 hex digest/,
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { delayBeforeRetry, isRetryable, retryAfterMs, withRetries } from './retry-policy';
 
 const status = (code: number, headers: Record<string, string> = {}): APIError =>
@@ -10,6 +10,7 @@ describe('retry policy', () => {
     for (const code of [429, 502, 503, 504]) expect(isRetryable(status(code))).toBe(true);
     for (const code of [400, 401, 404, 500]) expect(isRetryable(status(code))).toBe(false);
     expect(isRetryable(new APIConnectionTimeoutError())).toBe(false);
+    expect(isRetryable(new APIUserAbortError())).toBe(false);
     expect(isRetryable(new Error('other'))).toBe(false);
   });
 
@@ -47,5 +48,41 @@ describe('retry policy', () => {
       }),
     ).rejects.toMatchObject({ status: 429 });
     expect(calls).toBe(1);
+  });
+
+  it('retries until a call succeeds, telling onRetry which attempt comes after what wait', async () => {
+    const policy = { maxRetries: 3, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 1000 };
+    const retries: [number, number][] = [];
+    const attempts: number[] = [];
+    const result = await withRetries(
+      policy,
+      undefined,
+      (attempt) => {
+        attempts.push(attempt);
+        return attempt < 2 ? Promise.reject(status(502, { 'retry-after': '0' })) : Promise.resolve('third time');
+      },
+      (_error, attempt, delayMs) => retries.push([attempt, delayMs]),
+    );
+    expect(result).toBe('third time');
+    expect(attempts).toEqual([0, 1, 2]);
+    expect(retries).toEqual([
+      [1, 0],
+      [2, 0],
+    ]);
+  });
+
+  it('never retries once the caller has gone, and stops waiting when it goes mid-wait', async () => {
+    const policy = { maxRetries: 3, baseDelayMs: 10_000, maxDelayMs: 10_000, maxRetryAfterMs: 30_000 };
+    const unavailable = jest.fn(() => Promise.reject(status(503)));
+    await expect(withRetries(policy, AbortSignal.abort(), unavailable)).rejects.toMatchObject({ status: 503 });
+    expect(unavailable).toHaveBeenCalledTimes(1);
+    const controller = new AbortController();
+    const waiting = withRetries(
+      policy,
+      controller.signal,
+      () => Promise.reject(status(503)),
+      () => setImmediate(() => controller.abort()),
+    );
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
