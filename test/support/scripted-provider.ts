@@ -124,10 +124,10 @@ export class ScriptedProvider extends AsrProvider {
         fed += samples.length;
         return live.partial(fed);
       },
-      finish: async (all) => {
+      finish: async (all, signal) => {
         if (!open) throw new Error('ScriptedProvider: finish after the live utterance ended');
         try {
-          return await this.transcribe(all, { ...options, wordTimestamps: true });
+          return await this.transcribe(all, { ...options, wordTimestamps: true, ...(signal && { signal }) });
         } finally {
           close();
         }

@@ -43,9 +43,10 @@ export interface LiveUtterance {
   feed(samples: Float32Array): Promise<string>;
   /**
    * The final transcript of the utterance, `all` of its audio decoded at once as an upload's chunk is (the
-   * hypothesis fed so far is only a preview), then the decoder is free again.
+   * hypothesis fed so far is only a preview), then the decoder is free again. `signal`: the caller gave up; the
+   * decoder is free again sooner.
    */
-  finish(all: Float32Array): Promise<ChunkTranscript>;
+  finish(all: Float32Array, signal?: AbortSignal): Promise<ChunkTranscript>;
   /** Frees the decoder without a result. */
   cancel(): void;
 }

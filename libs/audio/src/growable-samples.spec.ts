@@ -22,4 +22,14 @@ describe('GrowableSamples', () => {
       Array.from(ramp(first + 2, 3)).slice(0, Math.max(0, next - first - 2)),
     );
   });
+
+  it('without drops, a view taken earlier keeps its contents through later appends and grows', () => {
+    const held = new GrowableSamples(4);
+    held.append(ramp(0, 3));
+    const early = held.samples;
+    for (let i = 0; i < 10; i += 1) held.append(ramp(3 + i * 5, 5));
+    expect(held.length).toBe(53);
+    expect(Array.from(early)).toEqual(Array.from(ramp(0, 3)));
+    expect(Array.from(held.samples.subarray(0, 3))).toEqual(Array.from(ramp(0, 3)));
+  });
 });

@@ -25,7 +25,11 @@ export class GrowableSamples {
     this.end += samples.length;
   }
 
-  /** A view of everything held; valid until the next append or drop. */
+  /**
+   * A view of everything held; valid until the next append or drop. Without drops it stays valid for good: an
+   * append writes past what is held, and a grow copies into a new buffer and leaves the old one untouched (what
+   * UtteranceAudio's readers rely on).
+   */
   get samples(): Float32Array {
     return this.data.subarray(this.start, this.end);
   }

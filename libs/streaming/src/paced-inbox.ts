@@ -42,16 +42,6 @@ export class PacedInbox<T> {
 
   constructor(private readonly options: PacedInboxOptions<T>) {}
 
-  /** Whether the socket is held paused for the backlog (the client is waiting on us, not idle). */
-  get holding(): boolean {
-    return this.paused;
-  }
-
-  /** Resolves when what is queued now has been worked through (or dropped by `stop`). */
-  get settled(): Promise<void> {
-    return Promise.resolve(this.draining);
-  }
-
   audio(data: Buffer, seconds: number): void {
     this.backlogSeconds += seconds;
     this.enqueue({ kind: 'audio', data, seconds });

@@ -208,6 +208,51 @@ describe('StreamPipeline', () => {
     expect(h.backend.openStates).toBe(0);
   });
 
+  it.each([
+    ['a remote provider', {}],
+    ['a live engine', { live: { partial: () => 'so far' } }],
+  ])(
+    'a close in answer to speech-stopped (%s) still abandons that utterance: no final, nothing held',
+    async (_, extra) => {
+      const ref: { pipeline?: StreamPipeline } = {};
+      const h = harness(
+        { script: () => ({ text: 'never', delayMs: 5_000 }), ...extra },
+        {
+          settings: { interimResults: true },
+          emit: (event) => {
+            if (event.type === 'speech-stopped') void ref.pipeline?.command({ type: 'close' });
+          },
+        },
+      );
+      ref.pipeline = h.pipeline;
+      await h.send(scene([0.6]));
+      await h.pipeline.finish();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(h.events.map((e) => e.type).filter((t) => t !== 'partial')).toEqual(['speech-started', 'speech-stopped']);
+      expect(h.provider.inFlight).toBe(0);
+      expect(h.provider.liveOpen).toBe(0);
+      expect(h.pipeline.closed).toBe(true);
+    },
+  );
+
+  it('a close while finish ends the open utterance stays closed: no final after it', async () => {
+    const ref: { pipeline?: StreamPipeline } = {};
+    const h = harness(
+      { script: () => ({ text: 'late', delayMs: 20 }) },
+      {
+        emit: (event) => {
+          if (event.type === 'speech-stopped') void ref.pipeline?.command({ type: 'close' });
+        },
+      },
+    );
+    ref.pipeline = h.pipeline;
+    // Speech to the end: its speech-stopped comes from finish itself.
+    await h.send(speech(0.5));
+    await h.pipeline.finish();
+    expect(h.events.map((e) => e.type)).toEqual(['speech-started', 'speech-stopped']);
+    expect(h.pipeline.closed).toBe(true);
+  });
+
   it('words come in session time, offset by where the utterance began', async () => {
     const h = harness({ script: () => ({ text: 'alpha beta' }) });
     await h.send([...silence(2), ...speech(1), ...silence(1)]);

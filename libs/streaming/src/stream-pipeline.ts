@@ -112,6 +112,8 @@ export class StreamPipeline {
     return (this.finished ??= this.enqueue(async () => {
       await this.feed(this.decoder.flush());
       this.handle(await this.vad.finish());
+      // Closed meanwhile (the client left, a limit was broken): it stays closed.
+      if (this.closed) return;
       this.state = { phase: 'finishing' };
       await this.finals;
       this.close();
@@ -173,10 +175,12 @@ export class StreamPipeline {
     if (this.state.phase !== 'speaking') return;
     const utterance = this.state.utterance;
     this.state = { phase: 'listening' };
-    this.options.emit({ type: 'speech-stopped', segmentId: utterance.id, end: seconds(end) });
+    // Ended and held before anyone hears of it: a close in answer to `speech-stopped` still cancels it.
     const heardAt = performance.now();
     this.awaitingFinal.add(utterance);
     const final = utterance.end(samples, end).finally(() => this.awaitingFinal.delete(utterance));
+    this.options.emit({ type: 'speech-stopped', segmentId: utterance.id, end: seconds(end) });
+    if (this.closed) return;
     // Chained: finals leave in segment order even when a later one is ready first. A failure closes this
     // pipeline only; uncaught, the rejected chain would end the process once nobody awaits it.
     this.finals = this.finals

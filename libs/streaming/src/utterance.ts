@@ -98,7 +98,7 @@ export class Utterance {
   }
 
   private transcribeFinal(samples: Float32Array): Promise<ChunkTranscript> {
-    if (this.live && !this.liveFailed) return this.live.finish(samples);
+    if (this.live && !this.liveFailed) return this.live.finish(samples, this.finalRequest.signal);
     this.live?.cancel();
     return this.options.provider.transcribe(samples, {
       language: this.options.language,

@@ -159,12 +159,12 @@ export class LocalPocketSphinxProvider extends AsrProvider {
           .map(spelling)
           .join(' ');
       },
-      finish: async (all) => {
+      finish: async (all, signal) => {
         if (state !== 'live') throw new AsrError('cancelled', 'the utterance was already finished');
         state = 'finishing';
         try {
           await library.endUtterance(decoder);
-          return await this.decodeWhole(library, decoder, all);
+          return await this.decodeWhole(library, decoder, all, signal);
         } finally {
           giveBack();
         }
