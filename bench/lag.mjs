@@ -1,0 +1,21 @@
+// One reading of the server's event-loop lag for every benchmark (stream, soak, the commit comparison), so their
+// figures mean the same thing.
+
+/**
+ * prom-client's monitor (`monitorEventLoopDelay`, resolution 10 ms) records the time between its own timer ticks:
+ * an idle loop reads 10 ms. The lag is what comes on top of that interval.
+ */
+export const LAG_RESOLUTION_MS = 10;
+
+/** The value of an unlabelled sample in a Prometheus text exposition; NaN when absent. */
+export function metricValue(metricsText, name) {
+  return Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(metricsText)?.[1] ?? Number.NaN);
+}
+
+/**
+ * Event-loop lag p99 in ms since the previous scrape (prom-client resets its histogram on each), less the monitor's
+ * sampling interval.
+ */
+export function lagP99Ms(metricsText) {
+  return Math.max(0, metricValue(metricsText, 'nodejs_eventloop_lag_p99_seconds') * 1000 - LAG_RESOLUTION_MS);
+}

@@ -1,0 +1,176 @@
+// The streaming load both bench/stream.mjs and bench/compare-commits.mjs put on a server: real-time clients, the
+// server's lag and CPU over a measuring window, and the time from the end of speech to each final.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { lagP99Ms, metricValue } from './lag.mjs';
+import { BENCH_SENTENCES, percentile, speechLoop, startServer } from './support.mjs';
+
+const require = createRequire(import.meta.url);
+const { WebSocket } = require('ws');
+const FRAME_BYTES = 640; // 20 ms of 16 kHz 16-bit mono
+export const PROVIDER_LATENCY_MS = 100;
+export const LAG_LIMIT_MS = 20;
+const OVERHEAD_LIMIT_MS = 50;
+
+/** The load generator (and the fake provider beside it) on core 1; `pinServer(pid)` puts a server on core 0. */
+export function pinLoadGenerator() {
+  execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)]);
+}
+export const pinServer = (pid) => execFileSync('taskset', ['-a', '-cp', '0', String(pid)]);
+
+/**
+ * `--window S`, `--warmup S` (a quick check of the script at small scale), the flags a script names in `flags` and
+ * the options with a value it names in `options`; every other argument is a session count.
+ */
+export function parseStreamArgs(argv, flags = [], options = []) {
+  const parsed = { levels: [], windowS: 20, warmupS: 8, flags: new Set(), options: {} };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg === '--window') parsed.windowS = Number(argv[++i]);
+    else if (arg === '--warmup') parsed.warmupS = Number(argv[++i]);
+    else if (options.includes(arg)) parsed.options[arg] = argv[++i];
+    else if (flags.includes(arg)) parsed.flags.add(arg);
+    else if (Number(arg) > 0) parsed.levels.push(Number(arg));
+    else
+      throw new Error(`unknown argument ${arg}; flags: --window S, --warmup S, ${[...flags, ...options].join(', ')}`);
+  }
+  return parsed;
+}
+
+/** The audio every client loops: flite utterances with pauses, 16-bit PCM (about 25 s). */
+export function benchLoop() {
+  return speechLoop(BENCH_SENTENCES.slice(0, 4), (i) => 1 + i * 0.5);
+}
+
+/** Configuration every streaming server in these benchmarks gets, with its files under `dir`. */
+export function streamServerEnv(dir) {
+  return {
+    AUDIO_STORAGE_PATH: join(dir, 'audio'),
+    TEMP_STORAGE_PATH: join(dir, 'tmp'),
+    STREAMING_MAX_CLIENTS: '5000',
+    STREAM_IDLE_TIMEOUT_S: '60',
+    // The provider's own concurrency limit is not what is measured here.
+    ASR_CONCURRENCY: '256',
+  };
+}
+
+/** The server's configuration for the fake OpenAI-compatible provider on `fakePort`. */
+function remoteProviderEnv(fakePort) {
+  return { ASR_PROVIDER: 'openai-compatible', ASR_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, ASR_API_KEY: 'x' };
+}
+
+/** CPU seconds, VAD batching and event-loop lag p99 from one scrape of /metrics (which resets the lag histogram). */
+export async function scrapeServer(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return {
+    cpuS: metricValue(text, 'process_cpu_seconds_total'),
+    vadFrames: metricValue(text, 'asr_vad_batch_size_sum'),
+    vadBatches: metricValue(text, 'asr_vad_batch_size_count'),
+    lagP99Ms: lagP99Ms(text),
+  };
+}
+
+/** A server of the build in `dist` (default: BENCH_DIST or ./dist) on the fake provider at `fakePort`, on core 0. */
+export async function startRemoteServer(fakePort, dir, dist) {
+  const server = await startServer({ ...streamServerEnv(dir), ...remoteProviderEnv(fakePort) }, dir, [], { dist });
+  pinServer(server.pid);
+  return server;
+}
+
+/**
+ * One level against a server on the fake provider (`query`: '' for the product's default, partials on); it holds
+ * when the lag p99 and the final overhead p99 are under their limits.
+ */
+export async function runRemoteLevel(serverUrl, sessions, { query, ...options }) {
+  const url = `${serverUrl.replace('http', 'ws')}/api/v1/stream${query}`;
+  const sample = () => scrapeServer(serverUrl);
+  const result = await runLevel(url, sessions, sample, { ...options, subtractMs: PROVIDER_LATENCY_MS });
+  const holds =
+    result.lagP99Ms < LAG_LIMIT_MS && result.overheadP99Ms !== null && result.overheadP99Ms < OVERHEAD_LIMIT_MS;
+  return { ...result, holds };
+}
+
+function openClient(url, index, loopFrames, onFinal) {
+  const socket = new WebSocket(url);
+  const client = { socket, frame: (index * 37) % loopFrames, sent: 0, sentAt: new Float64Array(1 << 16), partials: 0 };
+  const stoppedAt = new Map();
+  socket.on('message', (data) => {
+    const message = JSON.parse(data.toString());
+    if (message.type === 'speech.stopped') {
+      // When the client sent the audio where the server heard the speech end.
+      const frame = Math.min(client.sent - 1, Math.floor((message.end * 16000 * 2) / FRAME_BYTES));
+      stoppedAt.set(message.segment_id, client.sentAt[frame & 0xffff]);
+    } else if (message.type === 'transcript.partial') {
+      client.partials += 1;
+    } else if (message.type === 'transcript.final') {
+      const heard = stoppedAt.get(message.segment_id);
+      if (heard !== undefined) onFinal(performance.now() - heard);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(client));
+    socket.once('error', reject);
+  });
+}
+
+/**
+ * `sessions` clients on `url` sending 20 ms frames in real time; after `warmupS` (every session past its first final:
+ * connections to the provider open, code paths compiled), `windowS` seconds measure the server through `sample()`
+ * and every final's delay after the end of speech, less `subtractMs` (the fake provider's own latency).
+ */
+export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, subtractMs }) {
+  const loopFrames = Math.floor(loop.length / FRAME_BYTES);
+  const overheads = [];
+  let measuring = false;
+  const clients = [];
+  for (let i = 0; i < sessions; i += 1)
+    clients.push(await openClient(url, i, loopFrames, (ms) => measuring && overheads.push(ms - subtractMs)));
+  const started = performance.now();
+  let ticks = 0;
+  const tick = () => {
+    ticks += 1;
+    for (const client of clients) {
+      const at = client.frame * FRAME_BYTES;
+      client.socket.send(loop.subarray(at, at + FRAME_BYTES));
+      client.sentAt[client.sent & 0xffff] = performance.now();
+      client.sent += 1;
+      client.frame = (client.frame + 1) % loopFrames;
+    }
+    // Real-time pacing from the start, so a late tick is caught up, not dropped.
+    timer = setTimeout(tick, Math.max(0, started + (ticks + 1) * 20 - performance.now()));
+  };
+  let timer = setTimeout(tick, 0);
+  await new Promise((resolve) => setTimeout(resolve, warmupS * 1000));
+  const before = await sample();
+  const partialsBefore = clients.reduce((n, c) => n + c.partials, 0);
+  measuring = true;
+  await new Promise((resolve) => setTimeout(resolve, windowS * 1000));
+  measuring = false;
+  const after = await sample();
+  const partials = clients.reduce((n, c) => n + c.partials, 0) - partialsBefore;
+  clearTimeout(timer);
+  await Promise.all(clients.map(({ socket }) => new Promise((resolve) => socket.once('close', resolve).terminate())));
+  const stats = await fetch(
+    `${url.replace(/^ws/, 'http').replace(/\/api\/v1\/stream(\?.*)?$/, '')}/api/v1/streaming-stats`,
+  )
+    .then((r) => (r.ok ? r.json() : undefined))
+    .catch(() => undefined);
+  return {
+    sessions,
+    serverFinalLatencyP99Ms: stats?.final_latency_seconds
+      ? Math.round(stats.final_latency_seconds.p99 * 1000)
+      : undefined,
+    lagP99Ms: Number(after.lagP99Ms.toFixed(2)),
+    cpuPercent: Math.round(((after.cpuS - before.cpuS) / windowS) * 100),
+    // Mean VAD batch (frames per inference) in the window; the bare server has none.
+    vadMeanBatch:
+      after.vadBatches > before.vadBatches
+        ? Number(((after.vadFrames - before.vadFrames) / (after.vadBatches - before.vadBatches)).toFixed(1))
+        : undefined,
+    finals: overheads.length,
+    partials,
+    overheadP50Ms: overheads.length ? Number(percentile(overheads, 50).toFixed(1)) : null,
+    overheadP99Ms: overheads.length ? Number(percentile(overheads, 99).toFixed(1)) : null,
+  };
+}
