@@ -24,7 +24,9 @@ for (const [key, { covered, total }] of [...libs].sort()) {
   const held = HELD.some((name) => key === `libs/${name}`);
   const short = held && percent < FLOOR;
   failed ||= short;
-  console.log(`${key.padEnd(22)}${percent.toFixed(1).padStart(5)}%  ${covered}/${total}${short ? `  < ${FLOOR}%` : ''}`);
+  console.log(
+    `${key.padEnd(22)}${percent.toFixed(1).padStart(5)}%  ${covered}/${total}${short ? `  < ${FLOOR}%` : ''}`,
+  );
 }
 if (failed) {
   console.error(`line coverage under ${FLOOR}% in a lib the unit tests must hold (${HELD.join(', ')})`);
