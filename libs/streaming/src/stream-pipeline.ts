@@ -65,7 +65,6 @@ export class StreamPipeline {
   private finals: Promise<void> = Promise.resolve();
   /** Utterances that have ended and wait for their final: a close abandons their provider calls. */
   private readonly awaitingFinal = new Set<Utterance>();
-  private released = false;
   private finished: Promise<void> | undefined;
 
   constructor(private readonly options: PipelineOptions) {
@@ -214,11 +213,10 @@ export class StreamPipeline {
   }
 
   private close(): void {
+    if (this.state.phase === 'closed') return;
     if (this.state.phase === 'speaking') this.state.utterance.cancel();
     for (const utterance of this.awaitingFinal) utterance.cancel();
     this.state = { phase: 'closed' };
-    if (this.released) return;
-    this.released = true;
     // The VAD state goes back once no frame of this stream is in the batcher (the queued step has ended).
     void this.work
       .then(() => this.vad.release())

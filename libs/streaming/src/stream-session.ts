@@ -258,10 +258,9 @@ export class StreamSession {
     await this.close(code, reason);
   }
 
-  /** An immediate end (a limit was broken): no more finals. */
+  /** An immediate end (a limit was broken): no more finals (closing releases the pipeline before anything more). */
   private abort(code: number, reason: CloseReason, message: string): void {
     if (this.state === 'closed') return;
-    void this.pipeline.command({ type: 'close' });
     // Past the pending limit too: the client is told why (after what it has not read yet) and closed.
     this.sendNow({ type: 'error', code: reason, message, fatal: true });
     void this.close(code, reason);

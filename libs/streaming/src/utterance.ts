@@ -35,8 +35,7 @@ export class Utterance {
   private ended = false;
   private lastText = '';
   private partialAt = 0;
-  /** Embedded engine: how much of the audio the feeding loop has taken, the loop itself. */
-  private queued = 0;
+  /** Embedded engine: how much of the audio the engine has been fed, the feeding loop. */
   private fed = 0;
   private feeding: Promise<void> | undefined;
   private liveFailed = false;
@@ -111,10 +110,9 @@ export class Utterance {
     try {
       const every = Math.min(this.options.partialEverySamples, LIVE_PARTIAL_SAMPLES);
       const audio = this.options.audio;
-      while (this.queued < audio.length && !this.ended) {
+      while (this.fed < audio.length && !this.ended) {
         // At most one partial's worth a call: an engine catching up on a backlog still reports as it goes.
-        const chunk = audio.view(this.start + this.queued, this.start + this.queued + every);
-        this.queued += chunk.length;
+        const chunk = audio.view(this.start + this.fed, this.start + this.fed + every);
         const hypothesis = await live.feed(chunk);
         this.fed += chunk.length;
         if (this.fed - this.partialAt >= every) {
