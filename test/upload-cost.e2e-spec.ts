@@ -72,8 +72,9 @@ describe('the cost an upload may cause is bounded by its size (MAX_DECODE_RATIO)
       expect(status).toBe(413);
       expect(JSON.stringify(body)).toMatch(/decode_ratio_exceeded/);
       expect(JSON.stringify(body)).toMatch(/MAX_DECODE_RATIO=100/);
-      // Decoding stops after about 3 minutes of the 4 hours; 38 s of VAD before the limit existed.
-      expect(ms).toBeLessThan(2000);
+      // Decoding stops after about 3 minutes of the 4 hours: about 0.5 s on a quiet machine, 2.5 s seen under CI's
+      // parallel lanes. Before the limit existed the same upload took 38 s of VAD, so 10 s still tells them apart.
+      expect(ms).toBeLessThan(10_000);
       console.log(`${path}: 413 after ${ms.toFixed(0)} ms`);
     },
   );
