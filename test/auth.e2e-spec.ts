@@ -78,7 +78,7 @@ describe('API keys and stream tokens (API_KEYS set)', () => {
       none: {},
       'wrong key': { authorization: `Bearer ${KEY_A}x` },
       'wrong X-API-Key': { 'x-api-key': 'not-a-key' },
-      'malformed header': { authorization: `Token ${KEY_A}` },
+      'malformed header': { authorization: `Basic ${KEY_A}` },
       'stream token': { authorization: `Bearer ${token}` },
       'expired stream token': {
         authorization: `Bearer ${new StreamTokens(t.config).mint('key-1', Date.now() - 10 * 60_000).token}`,

@@ -1,38 +1,24 @@
-import { createHash } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { loadConfigOrThrow, type RawEnvironment } from '@asr/config';
-import { ApiKeys } from './api-keys';
-import { Authenticator, type AuthVerdict, presentedKey } from './authenticator';
-import { RateLimiter } from './rate-limiter';
-import { StreamTokens } from './stream-tokens';
-
-const nameOf = (key: string): string => `key-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
-const WITH_KEYS = { API_KEYS: 'alpha-key,root-key', SECRET_KEY: 'a-secret-key-of-thirty-two-chars!' };
-
-function authenticator(env: RawEnvironment = WITH_KEYS): { auth: Authenticator; tokens: StreamTokens } {
-  const config = loadConfigOrThrow(env);
-  const tokens = new StreamTokens(config);
-  return { auth: new Authenticator(config, new ApiKeys(config), tokens, new RateLimiter(config)), tokens };
-}
-
-/** The stream's upgrade request as the handshake sees it: headers and the socket's peer. */
-function upgrade(headers: IncomingHttpHeaders = {}, remoteAddress = '127.0.0.1'): IncomingMessage {
-  return { headers, socket: { remoteAddress } } as unknown as IncomingMessage;
-}
-
-/** A refusal as `status code: message`, or the caller's id: one string to compare. */
-function outcome(verdict: AuthVerdict): string {
-  return verdict.ok
-    ? verdict.caller.id
-    : `${verdict.error.getStatus()} ${verdict.error.code}: ${verdict.error.message}`;
-}
-
-const bearer = (key: string): IncomingHttpHeaders => ({ authorization: `Bearer ${key}` });
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  authenticatorFor as authenticator,
+  bearer,
+  nameOf,
+  outcome,
+  upgradeRequest as upgrade,
+  WITH_KEYS,
+} from '../../../test/support/auth-fixtures';
+import type { AuthVerdict } from './authenticator';
+import { presentedKey } from './handshake-credentials';
 
 describe('presentedKey', () => {
   it.each<[IncomingHttpHeaders, string | undefined]>([
     [{ authorization: 'Bearer abc' }, 'abc'],
     [{ authorization: 'bearer   abc  ' }, 'abc'],
+    // Deepgram's scheme.
+    [{ authorization: 'Token abc' }, 'abc'],
+    [{ authorization: 'token abc' }, 'abc'],
+    [{ authorization: 'Token' }, undefined],
+    [{ authorization: 'Tokens abc' }, undefined],
     [{ authorization: 'Basic abc' }, undefined],
     [{ authorization: 'Bearer a b' }, undefined],
     [{ 'x-api-key': ' abc ' }, 'abc'],
@@ -78,10 +64,12 @@ describe('Authenticator.http', () => {
     [
       'another scheme',
       { authorization: 'Basic YTpi' },
-      '401 unauthorized: the Authorization header must be "Bearer <API key>"',
+      '401 unauthorized: the Authorization header must be "Bearer <API key>" or "Token <API key>"',
     ],
     ['a wrong key', bearer('guess'), '401 unauthorized: the API key is not valid'],
     ['a stream token', bearer('st1.abc.def'), '403 forbidden: a stream token opens /api/v1/stream only'],
+    ['a wrong key the Deepgram way', { authorization: 'Token guess' }, '401 unauthorized: the API key is not valid'],
+    ['an ephemeral key', bearer('ek_st1.abc.def'), '403 forbidden: an ephemeral key opens /v1/realtime only'],
   ])('refuses %s', (_case, headers, expected) => {
     const verdict = authenticator().auth.http(headers, '/api/v1/transcribe', '10.0.0.7');
     expect(outcome(verdict)).toMatch(new RegExp(`^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
@@ -94,6 +82,7 @@ describe('Authenticator.http', () => {
 
   it.each<[string, IncomingHttpHeaders]>([
     ['Authorization: Bearer', bearer('alpha-key')],
+    ['Authorization: Token', { authorization: 'Token alpha-key' }],
     ['X-API-Key', { 'x-api-key': 'alpha-key' }],
   ])('knows a valid key in %s by its name, never the key', (_case, headers) => {
     expect(authenticator().auth.http(headers, '/api/v1/jobs', '10.0.0.7')).toEqual({

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { loadConfigOrThrow } from '@asr/config';
 import { deriveKey } from './derived-keys';
-import { looksLikeStreamToken, MAX_STREAM_TOKEN_TTL_S, StreamTokens } from './stream-tokens';
+import { looksLikeEphemeralKey, looksLikeStreamToken, MAX_STREAM_TOKEN_TTL_S, StreamTokens } from './stream-tokens';
 
 const SECRET = 'a-secret-key-of-thirty-two-chars!';
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -107,4 +107,79 @@ describe('looksLikeStreamToken', () => {
     ['sk-live-123', false],
     ['st2.a.b', false],
   ])('%s → %s', (value, expected) => expect(looksLikeStreamToken(value)).toBe(expected));
+});
+
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** An ephemeral key with exactly these claims, signed as the server signs them. */
+const forgedEphemeral = (body: unknown, secret = SECRET): string => `ek_${forged(body, secret)}`;
+
+describe('StreamTokens ephemeral keys', () => {
+  const realtime = (overrides: Record<string, unknown> = {}) => claims({ aud: 'realtime', ...overrides });
+
+  it('mints an ek_ key for its API key’s name that opens Realtime sessions until it expires', () => {
+    const minted = tokens(60).mintEphemeral('team-a', {}, NOW);
+    expect(minted.key).toMatch(/^ek_st1\.[\w-]+\.[\w-]+$/);
+    expect(looksLikeEphemeralKey(minted.key)).toBe(true);
+    expect(minted.expiresAt.toISOString()).toBe('2026-12-01T12:01:00.000Z');
+    expect(minted.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(tokens().verifyEphemeral(minted.key, NOW + 59_999)).toEqual({ ok: true, keyName: 'team-a' });
+    expect(tokens().verifyEphemeral(minted.key, NOW + 60_000)).toEqual({
+      ok: false,
+      reason: 'the ephemeral key has expired; mint a new one with POST /v1/realtime/client_secrets',
+    });
+  });
+
+  it('lives as asked, but never past 300 s', () => {
+    expect(tokens(60).mintEphemeral('k', { ttlS: 20 }, NOW).expiresInS).toBe(20);
+    const long = tokens(60).mintEphemeral('k', { ttlS: 7200 }, NOW);
+    expect(long.expiresInS).toBe(300);
+    expect(long.expiresAt.toISOString()).toBe('2026-12-01T12:05:00.000Z');
+    expect(tokens().verifyEphemeral(long.key, NOW + 299_000).ok).toBe(true);
+  });
+
+  it('carries the session configuration it was minted with', () => {
+    const session = { type: 'transcription', include: ['item.input_audio_transcription.logprobs'] };
+    const minted = tokens().mintEphemeral('team-a', { session }, NOW);
+    expect(tokens().verifyEphemeral(minted.key, NOW)).toEqual({ ok: true, keyName: 'team-a', session });
+  });
+
+  it('is no stream token, and a stream token is no ephemeral key', () => {
+    const ephemeral = tokens().mintEphemeral('team-a', {}, NOW).key;
+    expect(tokens().verify(ephemeral.slice(3), NOW)).toEqual({ ok: false, reason: 'the token is not for the stream' });
+    expect(tokens().verifyEphemeral(`ek_${tokens().mint('team-a', NOW).token}`, NOW)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^the key is not an ephemeral key for the Realtime API/) as unknown,
+    });
+  });
+
+  it.each<[string, string, string]>([
+    ['an OpenAI ephemeral key', 'ek_68af0c2a1b9c8190a1b2c3d4e5f6a7b8', 'not an ephemeral key this server minted'],
+    ['a bare stream token', 'st1.a.b', 'not an ephemeral key this server minted'],
+    ['another server’s key', forgedEphemeral(realtime(), 'another-secret-key-of-32-chars!!'), 'bad signature'],
+    ['a replaced signature', forgedEphemeral(realtime()).replace(/\.[^.]+$/, '.x'), 'bad signature'],
+    [
+      'a changed claim',
+      forgedEphemeral(realtime()).replace(/^ek_st1\.[^.]+/, `ek_st1.${b64(realtime({ sub: 'admin' }))}`),
+      'bad signature',
+    ],
+    ['an issue time 31 s ahead', forgedEphemeral(realtime({ iat: NOW_S + 31, exp: NOW_S + 90 })), 'in the future'],
+    ['an expiry already past', forgedEphemeral(realtime({ iat: NOW_S - 120, exp: NOW_S - 60 })), 'has expired'],
+    ['a life longer than 300 s', forgedEphemeral(realtime({ exp: NOW_S + 301 })), 'lives longer than allowed'],
+    ['a session that is not an object', forgedEphemeral(realtime({ ses: ['x'] })), 'missing claims'],
+  ])('refuses %s', (_case, key, reason) => {
+    const check = tokens().verifyEphemeral(key, NOW);
+    expect(check.ok).toBe(false);
+    expect(check.ok ? '' : check.reason).toContain(reason);
+    expect(check.ok ? '' : check.reason).not.toContain('stream token');
+  });
+});
+
+describe('looksLikeEphemeralKey', () => {
+  it.each([
+    ['ek_st1.a.b', true],
+    ['ek_68af0c2a1b9c8190', false],
+    ['st1.a.b', false],
+    ['ek_st1.a', false],
+  ])('%s → %s', (value, expected) => expect(looksLikeEphemeralKey(value)).toBe(expected));
 });
