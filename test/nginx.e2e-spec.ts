@@ -10,6 +10,7 @@ import { freePort, REPO_ROOT } from './support/processes';
 import { LIBRIVOX_DIR } from './support/speech';
 import { type StreamMessage } from './support/stream-client';
 import { startTestApp, type TestApp } from './support/test-app';
+import { directive, locationFor, locations } from './support/nginx-config';
 import { httpsRequest, selfSignedCertificate } from './support/tls';
 
 jest.setTimeout(180_000);
@@ -35,6 +36,64 @@ function siteConfig(
   return replaced;
 }
 
+/** A main nginx.conf in `dir` around the site config, every path of nginx's own inside `dir`. */
+function writeMainConfig(dir: string, site: string): string {
+  const main = join(dir, 'nginx.conf');
+  writeFileSync(
+    main,
+    [
+      `pid ${dir}/nginx.pid;`,
+      `error_log ${dir}/error.log warn;`,
+      'daemon off;',
+      'events {}',
+      'http {',
+      '  access_log off;',
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${dir}/${k};`),
+      site,
+      '}',
+    ].join('\n'),
+  );
+  return main;
+}
+
+describe('deploy/nginx/asr-api.conf, as nginx reads it', () => {
+  let site: string;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asr-nginx-conf-'));
+    const tls = selfSignedCertificate(dir);
+    site = siteConfig({ http: await freePort(), https: await freePort(), upstream: await freePort() }, tls);
+    execFileSync('nginx', ['-t', '-q', '-p', dir, '-c', writeMainConfig(dir, site)], { stdio: 'pipe' });
+  });
+
+  it.each(['/api/v1/stream', '/v1/realtime', '/v1/listen'])(
+    'upgrades %s to a WebSocket for as long as a session, unbuffered; the same path without an upgrade is REST',
+    (path) => {
+      const all = locations(site);
+      const live = locationFor(all, path);
+      expect(live?.pattern).toBeDefined();
+      const body = live!.body;
+      expect(directive(body, 'proxy_pass')).toBe('http://asr_api');
+      expect(body).toMatch(/^\s*proxy_set_header\s+Upgrade\s+\$http_upgrade;/m);
+      expect(body).toMatch(/^\s*proxy_set_header\s+Connection\s+\$asr_connection_upgrade;/m);
+      expect(body).toMatch(/^\s*proxy_set_header\s+X-Forwarded-For\s+\$proxy_add_x_forwarded_for;/m);
+      expect([directive(body, 'proxy_buffering'), directive(body, 'proxy_read_timeout')]).toEqual(['off', '4h']);
+      expect(directive(body, 'proxy_send_timeout')).toBe('4h');
+      // Uploads to these paths (Deepgram's POST /v1/listen of raw audio) keep the server's body limit.
+      expect(directive(body, 'client_max_body_size')).toBeUndefined();
+      expect(directive(site, 'client_max_body_size')).toBe('100m');
+      // Without an upgrade, the request goes (method and body kept) to a named location with the REST timeouts.
+      const fallback = /error_page\s+418\s*=\s*@(\S+);/.exec(body)?.[1];
+      expect(body).toMatch(/if\s*\(\$http_upgrade\s*=\s*""\)\s*\{\s*return\s+418;\s*\}/);
+      const rest = all.find((l) => l.modifier === '@' && l.pattern === fallback);
+      const root = locationFor(all, '/');
+      expect(directive(rest?.body ?? '', 'proxy_pass')).toBe('http://asr_api');
+      for (const timeout of ['proxy_connect_timeout', 'proxy_send_timeout', 'proxy_read_timeout']) {
+        expect([timeout, directive(rest?.body ?? '', timeout)]).toEqual([timeout, directive(root!.body, timeout)]);
+      }
+    },
+  );
+});
+
 describe('real nginx with deploy/nginx/asr-api.conf in front of the service', () => {
   const fake = new FakeOpenAi();
   let t: TestApp;
@@ -50,21 +109,7 @@ describe('real nginx with deploy/nginx/asr-api.conf in front of the service', ()
     const tls = selfSignedCertificate(dir);
     ca = tls.pem;
     const ports = { http: await freePort(), https: await freePort(), upstream: Number(new URL(t.url).port) };
-    const main = join(dir, 'nginx.conf');
-    writeFileSync(
-      main,
-      [
-        `pid ${dir}/nginx.pid;`,
-        `error_log ${dir}/error.log warn;`,
-        'daemon off;',
-        'events {}',
-        'http {',
-        '  access_log off;',
-        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `  ${k}_temp_path ${dir}/${k};`),
-        siteConfig(ports, tls),
-        '}',
-      ].join('\n'),
-    );
+    const main = writeMainConfig(dir, siteConfig(ports, tls));
     execFileSync('nginx', ['-t', '-q', '-p', dir, '-c', main], { stdio: 'pipe' });
     nginx = spawn('nginx', ['-p', dir, '-c', main], { stdio: 'ignore' });
     https = `https://localhost:${ports.https}`;

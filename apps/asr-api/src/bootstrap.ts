@@ -1,4 +1,4 @@
-import { createServer, type RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -9,6 +9,7 @@ import { HttpMetrics, REQUEST_ID_HEADER, requestIdFor, ShutdownState } from '@as
 import { StreamingService, StreamWsAdapter } from '@asr/streaming';
 import { buildOpenApiDocument } from './openapi';
 import { registerHttpSecurity } from './http-security';
+import { createListener } from './listener';
 import { registerClientInputBounds } from './client-input-bounds';
 import { registerUploads } from './uploads';
 import { PACKAGE_VERSION } from './package-info';
@@ -20,17 +21,8 @@ export function createHttpAdapter(config: AppConfig): FastifyAdapter {
     requestIdHeader: false,
     // Behind nginx or an ingress the client address comes from X-Forwarded-For, believed only from TRUST_PROXY peers.
     trustProxy: trustProxy(config.security.trustProxy),
-    // A client that trickles its headers, or its body, is cut off instead of holding a connection (408). Node
-    // checks these every `connectionsCheckingInterval` (30 s by default): once a second keeps the limits honest.
-    serverFactory: (handler: RequestListener) =>
-      createServer(
-        {
-          headersTimeout: config.api.headersTimeoutS * 1000,
-          requestTimeout: config.api.requestTimeoutS * 1000,
-          connectionsCheckingInterval: 1000,
-        },
-        handler,
-      ),
+    // HTTP or HTTPS (TLS_CERT_FILE), with the slow-client limits.
+    serverFactory: (handler: RequestListener) => createListener(config, handler),
   });
 }
 

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { AsrProviderName, EnvironmentVariables } from './environment-variables';
+import type { TlsFiles } from './tls-files';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export type LogFormat = 'json' | 'pretty';
@@ -28,6 +29,8 @@ export abstract class AppConfig {
     requestTimeoutS: number;
     shutdownGraceS: number;
     shutdownDrainS: number;
+    /** TLS_CERT_FILE and TLS_KEY_FILE (checked readable and matching): the port speaks HTTPS and wss:. */
+    tls: TlsFiles | undefined;
   };
   abstract readonly logging: { level: LogLevel; format: LogFormat; storagePath: string | undefined };
   abstract readonly audio: {
@@ -164,6 +167,10 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
       requestTimeoutS: env.HTTP_REQUEST_TIMEOUT_S,
       shutdownGraceS: env.SHUTDOWN_GRACE_S,
       shutdownDrainS: env.SHUTDOWN_DRAIN_S,
+      tls:
+        env.TLS_CERT_FILE && env.TLS_KEY_FILE
+          ? { certFile: path(env.TLS_CERT_FILE), keyFile: path(env.TLS_KEY_FILE) }
+          : undefined,
     },
     logging: {
       level: logLevel(env),

@@ -56,6 +56,26 @@ export class EnvironmentVariables {
   @EnvVar({
     group: 'api',
     description:
+      'PEM certificate (chain, server certificate first) for serving HTTPS and wss: on API_PORT itself; set with TLS_KEY_FILE. Unset: plain HTTP (TLS ends at nginx or the ingress).',
+  })
+  @ValidateIf((env: EnvironmentVariables) => env.TLS_KEY_FILE !== undefined)
+  @IsNotEmpty({ message: 'is required when TLS_KEY_FILE is set (the two make the HTTPS listener together)' })
+  @IsString()
+  TLS_CERT_FILE?: string;
+
+  @EnvVar({
+    group: 'api',
+    description:
+      'PEM private key of TLS_CERT_FILE, unencrypted (readable by the service user only); set with TLS_CERT_FILE.',
+  })
+  @ValidateIf((env: EnvironmentVariables) => env.TLS_CERT_FILE !== undefined)
+  @IsNotEmpty({ message: 'is required when TLS_CERT_FILE is set (the two make the HTTPS listener together)' })
+  @IsString()
+  TLS_KEY_FILE?: string;
+
+  @EnvVar({
+    group: 'api',
+    description:
       'Worker processes sharing the port under one supervising process; STREAMING_MAX_CLIENTS and /metrics cover them all.',
   })
   @IsInt()

@@ -15,3 +15,4 @@ export {
   type RawEnvironment,
 } from './load-config';
 export { renderConfigTable, renderEnvExample } from './config-docs';
+export { type TlsFiles } from './tls-files';

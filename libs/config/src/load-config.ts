@@ -5,6 +5,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { type AppConfig, toAppConfig } from './app-config';
 import { envVarDefinitions, type EnvVarDefinition } from './env-var.decorator';
 import { EnvironmentVariables } from './environment-variables';
+import { checkTlsFiles } from './tls-files';
 
 export type RawEnvironment = Readonly<Record<string, string | undefined>>;
 
@@ -147,7 +148,10 @@ export function loadConfig(rawEnv: RawEnvironment, cwd: string = process.cwd()):
       ok: false,
       errors: [{ variable: 'ASR_FALLBACK_PROVIDER', message: 'must name another provider than ASR_PROVIDER' }],
     };
-  return { ok: true, config: toAppConfig(env, cwd), env, warnings: warningsFor(env), notices: noticesFor(env) };
+  const config = toAppConfig(env, cwd);
+  const tlsProblems = config.api.tls ? checkTlsFiles(config.api.tls) : [];
+  if (tlsProblems.length > 0) return { ok: false, errors: tlsProblems };
+  return { ok: true, config, env, warnings: warningsFor(env), notices: noticesFor(env) };
 }
 
 export function loadConfigOrThrow(rawEnv: RawEnvironment, cwd?: string): AppConfig {
