@@ -114,18 +114,33 @@ function post(path: string, init: RequestBody): Promise<Response> {
   return fetch(`${t.url}${path}`, { method: 'POST', ...init, duplex: 'half' });
 }
 
-/** The answer to a request: its status, and its error in the native envelope or OpenAI's. */
+/** The answer to a request: its status, and its error in the native envelope, OpenAI's or Deepgram's. */
 async function answerOf(response: Response): Promise<Outcome> {
   const body = (await response.json()) as {
     code?: string;
     message?: string;
     error?: { code: string | null; message: string };
+    err_code?: string;
+    err_msg?: string;
   };
   return {
     answer: response.status,
-    code: body.error ? body.error.code : body.code,
-    message: body.error ? body.error.message : body.message,
+    code: body.error ? body.error.code : (body.err_code ?? body.code),
+    message: body.error ? body.error.message : (body.err_msg ?? body.message),
   };
+}
+
+/** The fixture itself as the body (Deepgram's way); chunked, a stream with no Content-Length. */
+function rawBody(fixture: Fixture, chunked: boolean): RequestBody {
+  const headers = { 'content-type': 'application/octet-stream' };
+  if (!chunked) return { headers, body: fixtures[fixture] };
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(fixtures[fixture]);
+      controller.close();
+    },
+  });
+  return { headers, body };
 }
 
 /** A submission refused at once, or how the job it created ended. */
@@ -153,6 +168,16 @@ const ROUTES: Route[] = [
   restRoute('/api/v1/transcribe'),
   restRoute('/v1/audio/transcriptions'),
   restRoute('/api/v1/vad'),
+  {
+    name: 'POST /v1/listen (Deepgram: the audio as the body)',
+    // The route counts a chunked body itself, so it says which limit, as a declared length does.
+    expected: (limit) =>
+      refused(
+        limit.chunked ? { ...limit, code: 'upload_too_large', message: /MAX_UPLOAD_BYTES allows 150000/ } : limit,
+      ),
+    accepted: 200,
+    send: async (fixture, chunked) => answerOf(await post('/v1/listen', rawBody(fixture, chunked))),
+  },
   {
     name: 'POST /api/v1/jobs (upload)',
     // The size is judged as the upload arrives; the audio's length and expansion once the runner decodes it.

@@ -1,5 +1,8 @@
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@asr/config';
 
@@ -30,6 +33,23 @@ export class JobFiles {
 
   audio(id: string): string {
     return join(this.directory(id), 'audio.wav');
+  }
+
+  /** The input's SHA-256 (hex), kept after the input itself is dropped: a Deepgram callback reports it. */
+  digest(id: string): string {
+    return join(this.directory(id), 'input.sha256');
+  }
+
+  /** Hashes the input once; a resumed job keeps the digest its first run recorded. */
+  async recordDigest(id: string): Promise<void> {
+    if (await this.exists(this.digest(id))) return;
+    const hash = createHash('sha256');
+    await pipeline(createReadStream(this.input(id)), hash);
+    await writeFile(this.digest(id), hash.digest('hex'));
+  }
+
+  async readDigest(id: string): Promise<string | undefined> {
+    return readFile(this.digest(id), 'utf8').catch(() => undefined);
   }
 
   async ensureRoot(): Promise<void> {

@@ -217,6 +217,8 @@ export class JobRunner implements OnApplicationBootstrap, BeforeApplicationShutd
         await slot;
         holdsSlot = true;
       }
+      // A Deepgram callback reports the SHA-256 of the audio sent; by the time it is called the input is gone.
+      if (job.options.deepgram && !job.options.deepgram.sha256) await this.files.recordDigest(job.id);
       const audio = this.files.audio(job.id);
       // Jobs stored before tenancy share one caller for fairness and quota; they belong to no key.
       const tenant = job.tenant ?? OPEN_TENANT;

@@ -1,5 +1,6 @@
 import type { Transcript } from '@asr/asr';
 import type { FinishedChunk } from '@asr/transcription';
+import type { ListenResponseOptions } from './deepgram/listen-options';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -14,6 +15,8 @@ export interface JobOptions {
   wordTimestamps: boolean;
   /** Keep the input and decoded audio after the job succeeds (they count against the key's storage quota). */
   keepAudio?: boolean;
+  /** Submitted through Deepgram's POST /v1/listen with a `callback`: the callback gets Deepgram's response shape. */
+  deepgram?: ListenResponseOptions;
 }
 
 /** Where the audio came from: an upload (its file name) or a URL the runner fetches. */

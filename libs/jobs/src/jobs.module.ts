@@ -1,8 +1,10 @@
 import { Module, type OnApplicationShutdown } from '@nestjs/common';
+import { AsrProviderModule } from '@asr/asr';
 import { AppConfig } from '@asr/config';
 import { AudioModule } from '@asr/audio';
 import { AuthModule } from '@asr/auth';
 import { TranscriptionModule } from '@asr/transcription';
+import { ListenController } from './deepgram/listen.controller';
 import { JobFiles } from './job-files';
 import { JobRetention } from './job-retention';
 import { JobRunner } from './job-runner';
@@ -16,11 +18,15 @@ import { JobsService } from './jobs.service';
 import { TargetPolicy } from './target-policy';
 import { UrlFetcher } from './url-fetcher';
 import { WebhookDispatcher } from './webhook-dispatcher';
+import { WebhookPayloads } from './webhook-payloads';
 
-/** Transcription jobs for long recordings: the API, the runner, webhooks, retention and the store. */
+/**
+ * Transcription jobs for long recordings: the API, the runner, webhooks, retention and the store; and Deepgram's
+ * prerecorded API, whose callbacks are jobs.
+ */
 @Module({
-  imports: [TranscriptionModule, AudioModule, AuthModule],
-  controllers: [JobsController],
+  imports: [TranscriptionModule, AudioModule, AuthModule, AsrProviderModule],
+  controllers: [JobsController, ListenController],
   providers: [
     ...jobMetricProviders,
     JobsMetrics,
@@ -33,6 +39,7 @@ import { WebhookDispatcher } from './webhook-dispatcher';
     },
     UrlFetcher,
     JobRunner,
+    WebhookPayloads,
     WebhookDispatcher,
     JobRetention,
     JobStorageQuota,

@@ -48,16 +48,27 @@ export class JobsService {
     private readonly config: AppConfig,
   ) {}
 
-  async submitUpload(caller: Caller, upload: SpooledUpload, fields: JobUploadFields): Promise<JobView> {
+  /** `extra`: options a compatible API adds (Deepgram's response shape for its callback). */
+  async submitUpload(
+    caller: Caller,
+    upload: SpooledUpload,
+    fields: JobUploadFields,
+    extra: Pick<JobOptions, 'deepgram'> = {},
+  ): Promise<JobView> {
     await this.available();
     const id = randomUUID();
-    const options = await this.prepare(fields);
+    const options = { ...(await this.prepare(fields)), ...extra };
     await this.quota.admit(caller.tenant, upload.bytes);
     await this.files.adoptUpload(id, upload.path);
     return this.enqueue(caller, id, options, { filename: upload.filename, bytes: upload.bytes }, fields.webhook_url);
   }
 
-  async submitUrl(caller: Caller, url: string, fields: Omit<JobUploadFields, 'file'>): Promise<JobView> {
+  async submitUrl(
+    caller: Caller,
+    url: string,
+    fields: Omit<JobUploadFields, 'file'>,
+    extra: Pick<JobOptions, 'deepgram'> = {},
+  ): Promise<JobView> {
     if (!this.config.jobs.allowUrls) {
       throw new ApiError(
         400,
@@ -67,7 +78,7 @@ export class JobsService {
     }
     await this.policy.check(url, 'url');
     await this.available();
-    const options = await this.prepare(fields);
+    const options = { ...(await this.prepare(fields)), ...extra };
     await this.quota.admit(caller.tenant, 0);
     return this.enqueue(caller, randomUUID(), options, { url }, fields.webhook_url);
   }

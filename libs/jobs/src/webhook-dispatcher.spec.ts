@@ -9,10 +9,12 @@ import { fakeOnly } from '../../../test/support/fake-timers';
 import { jobResult, jobsConfig, leaseOf, newJob } from '../../../test/support/job-builders';
 import { waitFor } from '../../../test/support/wait';
 import type { Job } from './job';
+import { JobFiles } from './job-files';
 import type { JobStore } from './job-store';
 import { SqliteJobStore } from './sqlite-job-store';
 import { TargetPolicy } from './target-policy';
 import { WebhookDispatcher, type WebhookEvent } from './webhook-dispatcher';
+import { WebhookPayloads } from './webhook-payloads';
 
 /** What the receiver does with one request: answer with a status, or hold it until the test lets it go. */
 type Reply = number | 'hold';
@@ -95,7 +97,8 @@ function harness(env: RawEnvironment = {}): Harness {
   });
   const store = new SqliteJobStore(':memory:');
   const secrets = new WebhookSecrets(config);
-  const dispatcher = new WebhookDispatcher(store, new TargetPolicy(['127.0.0.1']), secrets, config);
+  const payloads = new WebhookPayloads(store, new JobFiles(config));
+  const dispatcher = new WebhookDispatcher(store, new TargetPolicy(['127.0.0.1']), secrets, config, payloads);
   const lease = leaseOf();
   const ids: string[] = [];
   const webhook = async (id: string): Promise<NonNullable<Job['webhook']>> => (await store.get(id))!.webhook!;

@@ -5,15 +5,16 @@ import { OPEN_TENANT, WebhookSecrets } from '@asr/auth';
 import { AppConfig } from '@asr/config';
 import type { Job, WebhookAttempt } from './job';
 import { JobStore } from './job-store';
-import { jobView } from './job-view';
+import type { jobView } from './job-view';
 import { discard, requestPinned } from './pinned-http';
 import { TargetPolicy } from './target-policy';
+import { WebhookPayloads } from './webhook-payloads';
 
 const POLL_MS = 250;
 /** When a webhook whose receiver already has WEBHOOK_PER_HOST deliveries in flight is due again. */
 const BUSY_RECEIVER_DEFER_MS = 1000;
 
-/** The body of every webhook call: a Standard Webhooks event. */
+/** The body of a job's webhook call: a Standard Webhooks event (Deepgram callbacks have their own: WebhookPayloads). */
 export interface WebhookEvent {
   type: 'job.succeeded' | 'job.failed';
   timestamp: string;
@@ -30,7 +31,7 @@ function receiverOf(url: string): string {
 }
 
 /**
- * Delivers job webhooks from the store (so a restart loses none): a POST with the job's summary, signed the
+ * Delivers job webhooks from the store (so a restart loses none): a POST with the job's summary (WebhookPayloads), signed the
  * Standard Webhooks way (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
  * "id.timestamp.body" keyed with the submitting key's webhook secret>`, derived from SECRET_KEY for that key alone);
  * a receiver rejects stale timestamps against replay. Anything but
@@ -53,6 +54,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly policy: TargetPolicy,
     private readonly secrets: WebhookSecrets,
     private readonly config: AppConfig,
+    private readonly payloads: WebhookPayloads,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -112,12 +114,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const signal = AbortSignal.any([this.stopping.signal, timeout]);
     try {
       const target = await this.policy.pick(webhook.url, 'webhook_url', signal);
-      const event: WebhookEvent = {
-        type: job.status === 'succeeded' ? 'job.succeeded' : 'job.failed',
-        timestamp: attempt.at,
-        data: jobView(job),
-      };
-      const body = JSON.stringify(event);
+      const body = JSON.stringify(await this.payloads.bodyOf(job, attempt.at));
       const response = await requestPinned(target, {
         method: 'POST',
         signal,

@@ -60,6 +60,17 @@ export function openAiErrorType(status: number): string {
   return 'invalid_request_error';
 }
 
+/** Deepgram's error body, for its prerecorded route (POST /v1/listen), so its SDKs read the error as they expect. */
+export interface DeepgramErrorBody {
+  err_code: string;
+  err_msg: string;
+  request_id: string;
+}
+
+export function isDeepgramRoute(url: string): boolean {
+  return url.split('?')[0] === '/v1/listen';
+}
+
 export function isOpenAiRoute(url: string): boolean {
   return url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
 }

@@ -5,6 +5,8 @@ import {
   ApiError,
   type ApiErrorBody,
   codeForStatus,
+  type DeepgramErrorBody,
+  isDeepgramRoute,
   isOpenAiRoute,
   type OpenAiErrorBody,
   openAiErrorType,
@@ -36,7 +38,7 @@ function messageOf(exception: HttpException): string {
 }
 
 /**
- * Turns any error into the one JSON error shape (or OpenAI's envelope under /v1); a domain error's status comes from
+ * Turns any error into the one JSON error shape (or OpenAI's envelope under /v1, Deepgram's on /v1/listen); a domain error's status comes from
  * the error table. 5xx bodies never carry internals unless API_DEBUG is on; they are logged with the stack and the
  * request id that the client sees.
  */
@@ -86,9 +88,11 @@ export class ErrorResponder {
       // The query may carry a stream token or a key: the log gets the URL with those values blanked.
       this.logger.error({ err: error, requestId: request.id }, `${request.method} ${redactUrl(url)} failed: ${code}`);
     }
-    const body: ApiErrorBody | OpenAiErrorBody = isOpenAiRoute(url)
-      ? { error: { message, type: openAiErrorType(status), param: null, code } }
-      : { status, code, message, requestId: request.id, ...(detail === undefined ? {} : { detail }) };
+    const body: ApiErrorBody | OpenAiErrorBody | DeepgramErrorBody = isDeepgramRoute(url)
+      ? { err_code: code, err_msg: message, request_id: request.id }
+      : isOpenAiRoute(url)
+        ? { error: { message, type: openAiErrorType(status), param: null, code } }
+        : { status, code, message, requestId: request.id, ...(detail === undefined ? {} : { detail }) };
     void reply.status(status).headers(headers).send(body);
   }
 }

@@ -21,7 +21,7 @@ export { ObservabilityModule } from './observability.module';
 export { REQUEST_ID_HEADER, requestIdFor } from './request-id';
 export { ShutdownState } from './shutdown-state';
 export { AllExceptionsFilter } from './all-exceptions.filter';
-export { ApiError, type ApiErrorBody, codeForStatus, type OpenAiErrorBody } from './api-error';
+export { ApiError, type ApiErrorBody, codeForStatus, type DeepgramErrorBody, type OpenAiErrorBody } from './api-error';
 export { ErrorResponder } from './error-responder';
 export {
   type CodedFailure,
