@@ -47,6 +47,7 @@ const BODY_ROUTES: [string, string][] = [
   ['POST', '/api/v1/transcribe'],
   ['POST', '/api/v1/vad'],
   ['POST', '/v1/audio/transcriptions'],
+  ['POST', '/v1/audio/translations'],
   ['DELETE', `/api/v1/jobs/${randomUUID()}`],
 ];
 
@@ -102,6 +103,28 @@ describe('hostile input: no client input takes the server down', () => {
     const ended = await run;
     expect(ended.closeCode).toBe(1000);
     expect(ended.messages.at(-1)).toMatchObject({ type: 'session.closed', reason: 'client_closed' });
+    await expectServerServing();
+  });
+
+  it('answers the same frames on /v1/realtime (OpenAI Realtime) with an error event each, and the session goes on', async () => {
+    const { socket, messages } = await connect(`${t.url.replace(/^http/, 'ws')}/v1/realtime?intent=transcription`);
+    await messageCount(messages, 1, 'session.created');
+    for (const [index, [name, frame]] of HOSTILE_FRAMES.entries()) {
+      const started = performance.now();
+      socket.send(frame);
+      await messageCount(messages, 2 + index, `the error for ${name}`);
+      const event = messages[1 + index]!;
+      expect({ name, type: event.type, code: event.error?.code }).toEqual({
+        name,
+        type: 'error',
+        code: 'json_too_deep',
+      });
+      expect(String(event.error?.message).length).toBeLessThan(300);
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
+    socket.send(JSON.stringify({ type: 'input_audio_buffer.clear' }));
+    await waitFor(() => messages.some((m) => m.type === 'input_audio_buffer.cleared'), { what: 'cleared' });
+    socket.close();
     await expectServerServing();
   });
 

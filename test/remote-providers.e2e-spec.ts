@@ -81,7 +81,10 @@ describe.each([
   it('passes the model named on the OpenAI-compatible route', async () => {
     const response = await post(t, '/v1/audio/transcriptions', { model: 'whisper-large-v3', temperature: '0.2' });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ text: 'hello from the fake provider' });
+    expect(await response.json()).toEqual({
+      text: 'hello from the fake provider',
+      usage: { type: 'duration', seconds: expect.any(Number) as number },
+    });
     expect(fake.seen[0]!.fields).toMatchObject({ model: ['whisper-large-v3'], temperature: ['0.2'] });
   });
 

@@ -14,8 +14,14 @@ export interface SeenRequest {
 }
 
 export type Behaviour =
-  /** `delayMs` as a function: a new delay for every request (finals of one stream then finish out of order). */
-  | { kind: 'ok'; text?: string; delayMs?: number | (() => number) }
+  /**
+   * `delayMs` as a function: a new delay for every request (finals of one stream then finish out of order). The
+   * answer is shaped by the request as OpenAI's is: verbose_json (the default; `stats` adds Whisper's per-segment
+   * avg_logprob, no_speech_prob, compression_ratio, temperature and tokens), json (with token usage, and logprobs
+   * for `include[]=logprobs`), diarized_json (speakers A and B, or the known speakers' names, half the words each);
+   * POST /audio/translations answers verbose_json with task "translate".
+   */
+  | { kind: 'ok'; text?: string; delayMs?: number | (() => number); stats?: boolean }
   /** Finds the sounds in the WAV it received and answers one "word" per sound, timed in that WAV. */
   | { kind: 'sounds' }
   | { kind: 'status'; status: number; retryAfter?: string; message?: string }
@@ -124,18 +130,8 @@ export class FakeOpenAi {
         if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
         if (res.destroyed) return;
         const text = behaviour.text ?? 'hello from the fake provider';
-        const words = text.split(' ').map((word, i) => ({ word, start: i * 0.5, end: i * 0.5 + 0.4 }));
         res.setHeader('content-type', 'application/json');
-        res.end(
-          JSON.stringify({
-            task: 'transcribe',
-            language: 'english',
-            duration: words.length * 0.5,
-            text,
-            segments: [{ id: 0, seek: 0, start: 0, end: words.length * 0.5, text: ` ${text}` }],
-            words,
-          }),
-        );
+        res.end(JSON.stringify(okAnswer(text, seen, behaviour.stats ?? false)));
         return;
       }
       case 'status':
@@ -175,6 +171,59 @@ export class FakeOpenAi {
         return;
     }
   }
+}
+
+/** Whisper's figures for a segment, as whisper-1 and Whisper servers report them. */
+const WHISPER_STATS = { avg_logprob: -0.25, no_speech_prob: 0.02, compression_ratio: 1.1, temperature: 0.2 };
+
+/** The `ok` answer in the format the request asked for (see Behaviour). */
+function okAnswer(text: string, seen: SeenRequest | undefined, stats: boolean): unknown {
+  // Without a response_format (a connection probe, a bare request) the answer stays verbose_json, as it always was.
+  const format = seen?.fields.response_format?.[0] ?? 'verbose_json';
+  const words = text.split(' ').map((word, i) => ({ word, start: i * 0.5, end: i * 0.5 + 0.4 }));
+  const duration = words.length * 0.5;
+  if (format === 'json') {
+    const logprobs = seen?.fields['include[]']?.includes('logprobs')
+      ? words.map((w, i) => {
+          const token = i === 0 ? w.word : ` ${w.word}`;
+          return { token, logprob: -0.05 * (i + 1), bytes: [...Buffer.from(token, 'utf8')] };
+        })
+      : undefined;
+    const usage = { type: 'tokens', input_tokens: 40, output_tokens: words.length, total_tokens: 40 + words.length };
+    return { text, usage, ...(logprobs ? { logprobs } : {}) };
+  }
+  if (format === 'diarized_json') {
+    const names = seen?.fields['known_speaker_names[]'] ?? ['A', 'B'];
+    const half = Math.ceil(words.length / 2);
+    const halves = [words.slice(0, half), words.slice(half)].filter((part) => part.length > 0);
+    const segments = halves.map((part, i) => ({
+      type: 'transcript.text.segment',
+      id: `seg_${i}`,
+      start: part[0]!.start,
+      end: part[part.length - 1]!.end,
+      text: part.map((w) => w.word).join(' '),
+      speaker: names[i] ?? String.fromCharCode(65 + i),
+    }));
+    return { task: 'transcribe', duration, text, segments, usage: { type: 'duration', seconds: Math.ceil(duration) } };
+  }
+  const translating = seen?.path.endsWith('/audio/translations') ?? false;
+  return {
+    task: translating ? 'translate' : 'transcribe',
+    language: 'english',
+    duration,
+    text,
+    segments: [
+      {
+        id: 0,
+        seek: 0,
+        start: 0,
+        end: duration,
+        text: ` ${text}`,
+        ...(stats ? { ...WHISPER_STATS, tokens: [50364, 2425, 50414] } : {}),
+      },
+    ],
+    ...(translating ? {} : { words }),
+  };
 }
 
 /** Spans (in seconds) where a 16 kHz 16-bit WAV is above −40 dBFS in 10 ms windows, gaps under 300 ms merged. */

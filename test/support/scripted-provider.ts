@@ -58,6 +58,9 @@ const DEFAULT_CAPABILITIES: AsrCapabilities = {
   maxChunkSeconds: 30,
   joinsSpeechSpans: true,
   parallelCalls: 4,
+  // Like a remote server: it translates and labels speakers (scripted answers say what it "heard").
+  translation: 'remote',
+  diarization: 'any-model',
 };
 
 /**

@@ -8,6 +8,7 @@ import { ApiError, ErrorResponder } from '@asr/observability';
 const UPLOAD_ROUTES = new Set([
   '/api/v1/transcribe',
   '/v1/audio/transcriptions',
+  '/v1/audio/translations',
   '/api/v1/vad',
   '/api/v1/jobs',
   LISTEN_ROUTE,

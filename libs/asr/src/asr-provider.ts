@@ -22,6 +22,22 @@ export interface AsrCapabilities {
   joinsSpeechSpans: boolean;
   /** Calls it serves at once (decoders, or the remote concurrency limit): an upload never runs more chunks than this. */
   parallelCalls: number;
+  /**
+   * Translation into English (OpenAI's /audio/translations): `remote`, the server translates; `english-source`, the
+   * engine hears English only, so English audio is transcribed (its own translation) and other languages refused.
+   */
+  translation: 'remote' | 'english-source';
+  /**
+   * Speaker labels (OpenAI's diarized_json): `diarize-models`, only models named so (gpt-4o-transcribe-diarize);
+   * `any-model`, passed on and left to the server; `none`, refused.
+   */
+  diarization: 'diarize-models' | 'any-model' | 'none';
+}
+
+/** Speakers a diarizing model should recognise: short names, each with a 2–10 s sample as a data URL. */
+export interface KnownSpeakers {
+  names: string[];
+  references: string[];
 }
 
 export interface TranscribeOptions {
@@ -32,6 +48,12 @@ export interface TranscribeOptions {
   model?: string;
   wordTimestamps: boolean;
   signal?: AbortSignal;
+  /** `translate`: English text whatever the language spoken (OpenAI's /audio/translations). Default: transcribe. */
+  task?: 'transcribe' | 'translate';
+  /** Ask the provider for token log probabilities (remote servers that give them; OpenAI's `include[]=logprobs`). */
+  logprobs?: boolean;
+  /** Label speakers (a diarizing remote model), with the speakers it should know when given. */
+  diarize?: { knownSpeakers?: KnownSpeakers };
 }
 
 /**

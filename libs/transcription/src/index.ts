@@ -1,4 +1,5 @@
 export { allWords, timestamp, toSrt, toText, toVerboseJson, toVtt } from './formats';
+export { abortOnDisconnect } from './client-disconnect';
 export { TranscriptionModule } from './transcription.module';
 export {
   type FinishedChunk,

@@ -1,5 +1,5 @@
 import { roundSeconds, TARGET_SAMPLE_RATE } from '@asr/audio';
-import type { SpeechSegment } from '@asr/vad';
+import { FRAME_SAMPLES, type SpeechSegment } from '@asr/vad';
 
 /** Silence put between speech spans joined into one chunk, so the engine hears a pause. */
 const GAP_SAMPLES = Math.round(0.3 * TARGET_SAMPLE_RATE);
@@ -9,6 +9,10 @@ interface Piece {
   chunkStart: number;
   originalStart: number;
   duration: number;
+  /** The VAD's speech probability of each frame of the span (when asked for), the first from `framesFrom` on. */
+  probabilities?: Float32Array;
+  /** Where the first of `probabilities` starts in the recording, in seconds. */
+  framesFrom?: number;
 }
 
 export interface SpeechChunk {
@@ -41,6 +45,12 @@ function build(segments: SpeechSegment[]): SpeechChunk {
       chunkStart: offset / TARGET_SAMPLE_RATE,
       originalStart: segment.start / TARGET_SAMPLE_RATE,
       duration: segment.samples!.length / TARGET_SAMPLE_RATE,
+      ...(segment.probabilities
+        ? {
+            probabilities: segment.probabilities,
+            framesFrom: (Math.floor(segment.start / FRAME_SAMPLES) * FRAME_SAMPLES) / TARGET_SAMPLE_RATE,
+          }
+        : {}),
     });
     offset += segment.samples!.length + GAP_SAMPLES;
   }
@@ -112,4 +122,29 @@ export function splitAtPieces<
     text: group.map((w) => w.word).join(' '),
     words: group,
   }));
+}
+
+const FRAME_S = FRAME_SAMPLES / TARGET_SAMPLE_RATE;
+
+/**
+ * The VAD's mean speech probability over [start, end) of the recording (seconds), from the frames of the chunk's
+ * pieces that overlap it; undefined when the chunk carries no probabilities there.
+ */
+export function meanSpeechProbability(chunk: SpeechChunk, start: number, end: number): number | undefined {
+  let sum = 0;
+  let count = 0;
+  for (const piece of chunk.pieces) {
+    const { probabilities, framesFrom } = piece;
+    if (!probabilities || framesFrom === undefined) continue;
+    if (end < framesFrom || start >= framesFrom + probabilities.length * FRAME_S) continue;
+    // Frame indices, not times, decide the overlap: a boundary on a frame edge must not take in the next frame.
+    const first = Math.max(0, Math.floor((start - framesFrom) / FRAME_S + 1e-6));
+    // A segment shorter than a frame still overlaps the one it lies in.
+    const last = Math.min(probabilities.length, Math.max(first + 1, Math.ceil((end - framesFrom) / FRAME_S - 1e-6)));
+    for (let i = first; i < last; i += 1) {
+      sum += probabilities[i]!;
+      count += 1;
+    }
+  }
+  return count > 0 ? sum / count : undefined;
 }

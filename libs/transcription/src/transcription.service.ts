@@ -4,13 +4,15 @@ import {
   AsrMetrics,
   AsrProvider,
   type ChunkTranscript,
+  type TokenLogprob,
+  type TokenUsage,
   type TranscribeOptions,
   type Transcript,
   type TranscriptSegment,
 } from '@asr/asr';
 import { AudioDecoder, AudioError, DecodeSlots, TARGET_SAMPLE_RATE } from '@asr/audio';
 import { AppConfig } from '@asr/config';
-import { VadService } from '@asr/vad';
+import { type SegmenterSettingsMs, VadService } from '@asr/vad';
 import { ChunkMerger, type FinishedChunk } from './chunk-merger';
 import { countSamples } from './decoded-audio';
 import { runInOrder } from './ordered-runner';
@@ -23,8 +25,10 @@ export type AudioSource = { path: string } | { stream: AsyncIterable<Buffer> };
 
 /** What the provider gets for every chunk, and a listener for the results as they come. */
 export interface TranscriptionRequest extends TranscribeOptions {
-  /** Called with each chunk's segments as soon as it is transcribed (server-sent events use it). */
-  onSegments?: (segments: TranscriptSegment[]) => void;
+  /** Called with each chunk's segments as soon as it is transcribed (server-sent events use it), and the chunk. */
+  onSegments?: (segments: TranscriptSegment[], chunk: FinishedChunk) => void;
+  /** How the VAD cuts this recording, over the configured settings (OpenAI's `chunking_strategy`). */
+  vad?: Partial<Pick<SegmenterSettingsMs, 'threshold' | 'minSilenceMs' | 'speechPadMs'>>;
   /**
    * Chunks an earlier run of the same audio finished, in order: reused instead of transcribed again, as long as
    * the VAD cuts the audio the same way (it does for the same file and settings; a chunk that differs ends the reuse).
@@ -52,10 +56,14 @@ export interface TranscriptionResult {
   model: string;
   processingMs: number;
   timings: TranscriptionTimings;
+  /** With `logprobs`: the provider's token log probabilities, else one per word from the engine's confidences. */
+  logprobs?: TokenLogprob[];
+  /** What the provider billed in tokens, when it reported that for every chunk. */
+  tokenUsage?: TokenUsage;
 }
 
 /** A chunk as the ordered runner hands it on: transcribed now, or finished by an earlier run. */
-type ChunkOutcome = { chunk: SpeechChunk; result: ChunkTranscript } | { finished: FinishedChunk };
+type ChunkOutcome = { chunk: SpeechChunk; result: ChunkTranscript } | { chunk: SpeechChunk; finished: FinishedChunk };
 
 /**
  * upload → decode (streamed) → VAD → speech joined into provider-sized chunks → provider → merge, with times mapped
@@ -103,6 +111,7 @@ export class TranscriptionService {
       language: request.language,
       wordTimestamps: request.wordTimestamps,
       provider: this.provider.name,
+      logprobs: request.logprobs,
     });
     const resumed = new ResumedChunks(request.finished ?? []);
     try {
@@ -112,7 +121,7 @@ export class TranscriptionService {
         { concurrency: this.chunkConcurrency(), signal: request.signal },
         (chunk, signal): ChunkOutcome | Promise<ChunkOutcome> => {
           const finished = resumed.take(chunk);
-          return finished ? { finished } : this.transcribeChunk(chunk, { ...request, signal }, timings);
+          return finished ? { chunk, finished } : this.transcribeChunk(chunk, { ...request, signal }, timings);
         },
         (outcome, index) => deliver(outcome, index, merger, request),
       );
@@ -131,6 +140,8 @@ export class TranscriptionService {
       model: this.modelFor(request.model),
       processingMs: Math.round(elapsedS * 1000),
       timings,
+      ...(merger.tokenLogprobs ? { logprobs: merger.tokenLogprobs } : {}),
+      ...(merger.tokenUsage ? { tokenUsage: merger.tokenUsage } : {}),
     };
   }
 
@@ -150,9 +161,11 @@ export class TranscriptionService {
     const { maxChunkSeconds, joinsSpeechSpans } = this.provider.capabilities;
     const speech = this.vad.segments(countSamples(blocks, decoded), {
       withAudio: true,
+      // One number per 32 ms frame: each segment's no-speech probability is made from them.
+      withProbabilities: true,
       timing: timings,
       owner,
-      overrides: { maxSpeechS: Math.min(this.config.streaming.maxDurationS, maxChunkSeconds - 1) },
+      overrides: { ...request.vad, maxSpeechS: Math.min(this.config.streaming.maxDurationS, maxChunkSeconds - 1) },
     });
     return speechChunks(speech, maxChunkSeconds, joinsSpeechSpans);
   }
@@ -183,12 +196,12 @@ async function deliver(
   request: TranscriptionRequest,
 ): Promise<void> {
   if ('finished' in outcome) {
-    merger.addFinished(outcome.finished);
-    request.onSegments?.(outcome.finished.segments);
+    merger.addFinished(outcome.finished, outcome.chunk);
+    request.onSegments?.(outcome.finished.segments, outcome.finished);
     return;
   }
   const finished = merger.addTranscribed(outcome.chunk, outcome.result);
-  request.onSegments?.(finished.segments);
+  request.onSegments?.(finished.segments, finished);
   await request.onChunk?.(finished, index);
 }
 

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 // Adds request.isMultipart() and request.parts() to Fastify's types.
 import type {} from '@fastify/multipart';
 import { TempFiles } from '@asr/audio';
-import { ApiError } from '@asr/observability';
+import { ApiError, describeClientValue } from '@asr/observability';
 import { fieldName, fieldText } from './multipart-fields';
 
 export type UploadFields = Record<string, string | string[]>;
@@ -51,6 +51,14 @@ export async function readUpload(request: FastifyRequest, tempFiles: TempFiles):
         part.file.on('data', (chunk: Buffer) => (spool.bytes += chunk.length));
         await pipeline(part.file, createWriteStream(spool.path));
       } else {
+        // Busboy cuts a field at the multipart field limit and says so: a cut value (a speaker sample's data URL)
+        // would pass on broken.
+        if (part.valueTruncated || part.fieldnameTruncated)
+          throw new ApiError(
+            413,
+            'field_too_large',
+            `the field ${describeClientValue(part.fieldname)} is longer than a form field may be (64 KiB); send audio as the file`,
+          );
         const name = fieldName(part.fieldname);
         const value = fieldText(name, part.value);
         const existing = fields[name];

@@ -111,6 +111,8 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
     blocks: AsyncIterable<Float32Array>,
     options: {
       withAudio: boolean;
+      /** Each span's frame probabilities too (SpeechSegment.probabilities). */
+      withProbabilities?: boolean;
       overrides?: Partial<SegmenterSettingsMs>;
       timing?: { vadMs: number };
       owner: string;
@@ -121,6 +123,7 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
       yield* speechSegments(blocks, upload, {
         settings: this.settings(options.overrides),
         withAudio: options.withAudio,
+        withProbabilities: options.withProbabilities,
         lanes: this.config.vad.uploadLanes,
         timing: options.timing,
       });

@@ -44,6 +44,17 @@ describe('LocalPocketSphinxProvider before its models are in', () => {
     });
     await engine.close();
   });
+
+  it('refuses to translate from another language, saying it cannot translate and what would', async () => {
+    const engine = new LocalPocketSphinxProvider(SETTINGS);
+    const error: unknown = await engine
+      .transcribe(blip, { wordTimestamps: false, language: 'de', task: 'translate' })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'unsupported_language' });
+    expect((error as Error).message).toMatch(/cannot translate: it recognises English only.*\/audio\/translations/);
+    expect(engine.capabilities).toMatchObject({ translation: 'english-source', diarization: 'none' });
+    await engine.close();
+  });
 });
 
 describe('LocalPocketSphinxProvider with its models', () => {

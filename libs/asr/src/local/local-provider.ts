@@ -43,6 +43,8 @@ export class LocalPocketSphinxProvider extends AsrProvider {
       maxChunkSeconds: 20,
       joinsSpeechSpans: false,
       parallelCalls: decoders,
+      translation: 'english-source',
+      diarization: 'none',
     };
   }
 
@@ -116,12 +118,7 @@ export class LocalPocketSphinxProvider extends AsrProvider {
   }
 
   async transcribe(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript> {
-    if (this.unsupported(options.language)) {
-      throw new AsrError(
-        'unsupported_language',
-        `the embedded engine recognises English only (language "${options.language}"); point ASR_PROVIDER at a multilingual server for other languages`,
-      );
-    }
+    if (this.unsupported(options.language)) throw unsupportedLanguage(options);
     const library = this.library;
     if (this.loadError || !library) {
       throw new AsrError(
@@ -218,4 +215,15 @@ export class LocalPocketSphinxProvider extends AsrProvider {
     for (const decoder of this.pool.drain()) this.library?.free(decoder);
     await Promise.resolve();
   }
+}
+
+/** English only: another language cannot be transcribed, nor translated (the engine would hear English words). */
+function unsupportedLanguage(options: TranscribeOptions): AsrError {
+  const remote = 'point ASR_PROVIDER at a multilingual server';
+  return new AsrError(
+    'unsupported_language',
+    options.task === 'translate'
+      ? `the embedded engine cannot translate: it recognises English only, so it takes English audio alone (language "${options.language}" asked for); ${remote} that offers /audio/translations for other languages`
+      : `the embedded engine recognises English only (language "${options.language}"); ${remote} for other languages`,
+  );
 }

@@ -5,10 +5,11 @@ import { encodeWav, TARGET_SAMPLE_RATE } from '@asr/audio';
 import type { ComponentHealth } from '@asr/observability';
 import { type AsrCapabilities, AsrProvider, type TranscribeOptions } from '../asr-provider';
 import { SlotPool, withSlot } from '../slot-pool';
-import type { ChunkTranscript, TranscriptWord } from '../transcript';
-import { toLanguageCode } from './language-codes';
+import type { ChunkTranscript } from '../transcript';
 import { ProviderCircuit } from './provider-circuit';
 import { toAsrError } from './remote-error';
+import { remoteFields, remoteFormat } from './remote-request';
+import { type RemoteTranscription, toChunkTranscript } from './remote-response';
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry-policy';
 
 /** OpenAI's limit on one upload. */
@@ -28,14 +29,6 @@ export interface RemoteProviderOptions {
   breaker: { failures: number; cooldownS: number };
 }
 
-interface VerboseTranscription {
-  text: string;
-  language?: string;
-  duration?: number;
-  segments?: { start: number; end: number; text: string }[];
-  words?: { word: string; start: number; end: number }[];
-}
-
 /**
  * OpenAI, Fireworks and any server speaking POST /v1/audio/transcriptions, through the official SDK. Retries are
  * ours (the SDK's are off) so that timeouts are never retried and Retry-After is honoured.
@@ -45,7 +38,7 @@ export class OpenAiCompatibleProvider extends AsrProvider {
   readonly defaultModel: string;
   readonly capabilities: AsrCapabilities;
 
-  private static capabilitiesFor(concurrency: number): AsrCapabilities {
+  private static capabilitiesFor(name: RemoteProviderOptions['name'], concurrency: number): AsrCapabilities {
     return {
       streamingPartials: false,
       wordTimestamps: true,
@@ -56,6 +49,9 @@ export class OpenAiCompatibleProvider extends AsrProvider {
       maxChunkSeconds: MAX_CHUNK_SECONDS,
       joinsSpeechSpans: true,
       parallelCalls: concurrency,
+      translation: 'remote',
+      // OpenAI diarizes with gpt-4o-transcribe-diarize; Fireworks has no diarized_json; any other server decides.
+      diarization: name === 'openai' ? 'diarize-models' : name === 'fireworks' ? 'none' : 'any-model',
     };
   }
 
@@ -69,7 +65,7 @@ export class OpenAiCompatibleProvider extends AsrProvider {
 
   constructor(private readonly options: RemoteProviderOptions) {
     super();
-    this.capabilities = OpenAiCompatibleProvider.capabilitiesFor(options.concurrency);
+    this.capabilities = OpenAiCompatibleProvider.capabilitiesFor(options.name, options.concurrency);
     this.name = options.name;
     this.defaultModel = options.endpoint.model;
     this.client = new OpenAI({
@@ -112,7 +108,7 @@ export class OpenAiCompatibleProvider extends AsrProvider {
             ),
         );
       });
-      return toChunkTranscript(result, options.language);
+      return toChunkTranscript(result, options.language, samples.length / TARGET_SAMPLE_RATE);
     } catch (error) {
       const mapped = toAsrError(error, this.name, this.options.timeoutS);
       if (mapped.code !== 'cancelled') this.logger.error(`${this.name} transcription failed: ${mapped.message}`);
@@ -120,23 +116,19 @@ export class OpenAiCompatibleProvider extends AsrProvider {
     }
   }
 
+  /** One call: a translation, or a transcription in the format the request and the model call for. */
   private async request(
     file: Awaited<ReturnType<typeof toFile>>,
     options: TranscribeOptions,
-  ): Promise<VerboseTranscription> {
-    const response = await this.client.audio.transcriptions.create(
-      {
-        file,
-        model: options.model ?? this.defaultModel,
-        response_format: 'verbose_json',
-        timestamp_granularities: options.wordTimestamps ? ['word', 'segment'] : ['segment'],
-        ...(options.language ? { language: options.language } : {}),
-        ...(options.prompt ? { prompt: options.prompt } : {}),
-        ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
-      },
-      { signal: options.signal },
-    );
-    return response;
+  ): Promise<RemoteTranscription> {
+    const model = options.model ?? this.defaultModel;
+    const fields = remoteFields(options, remoteFormat(options, model));
+    const body = { file, model, ...fields };
+    const settings = { signal: options.signal };
+    // The format is chosen at run time, so the SDK types the answer as json; RemoteTranscription reads every
+    // format's fields, each optional but `text`.
+    if (options.task === 'translate') return await this.client.audio.translations.create(body, settings);
+    return await this.client.audio.transcriptions.create(body, settings);
   }
 
   whenReady(): Promise<void> {
@@ -150,33 +142,4 @@ export class OpenAiCompatibleProvider extends AsrProvider {
 
 function describe(error: unknown): string {
   return error instanceof OpenAI.APIError ? `${error.status ?? 'connection'} ${error.message}` : String(error);
-}
-
-/** Attaches the response's words to the segments they fall in. */
-function toChunkTranscript(result: VerboseTranscription, requestedLanguage: string | undefined): ChunkTranscript {
-  if (typeof result?.text !== 'string') throw new Error('the response has no "text"');
-  const words: TranscriptWord[] = (result.words ?? []).map((w) => ({
-    word: w.word.trim(),
-    start: w.start,
-    end: w.end,
-  }));
-  const rawSegments =
-    result.segments && result.segments.length > 0
-      ? result.segments
-      : [{ start: 0, end: result.duration ?? words[words.length - 1]?.end ?? 0, text: result.text }];
-  const segments = rawSegments.map((segment, index) => {
-    const last = index === rawSegments.length - 1;
-    const inside = words.filter((w) => w.start >= segment.start && (last ? true : w.start < segment.end));
-    return {
-      start: segment.start,
-      end: segment.end,
-      text: segment.text.trim(),
-      ...(words.length > 0 ? { words: inside } : {}),
-    };
-  });
-  return {
-    text: result.text.trim(),
-    language: toLanguageCode(result.language) ?? requestedLanguage,
-    segments,
-  };
 }

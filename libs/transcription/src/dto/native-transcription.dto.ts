@@ -40,6 +40,21 @@ export class SegmentDto {
   @ApiProperty() end!: number;
   @ApiProperty() text!: string;
   @ApiPropertyOptional({ type: [WordDto] }) words?: WordDto[];
+  @ApiPropertyOptional({
+    description:
+      'Mean natural log of the token probabilities: a Whisper server’s own, or of the engine’s word confidences.',
+  })
+  avgLogprob?: number;
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 1,
+    description: 'A Whisper server’s own, or 1 − the VAD’s mean speech probability over the segment.',
+  })
+  noSpeechProb?: number;
+  @ApiPropertyOptional({ description: 'A Whisper server’s own.' }) compressionRatio?: number;
+  @ApiPropertyOptional({ description: 'A Whisper server’s own.' }) temperature?: number;
+  @ApiPropertyOptional({ type: [Number], description: 'A Whisper server’s token ids.' }) tokens?: number[];
+  @ApiPropertyOptional({ description: 'The speaker a diarizing model labelled.' }) speaker?: string;
 }
 
 export class NativeTranscriptionResponse {
@@ -65,6 +80,16 @@ export class ProviderCapabilitiesDto {
   @ApiProperty({ description: 'Whether several speech spans are sent in one call.' }) joinsSpeechSpans!: boolean;
   @ApiProperty({ description: 'Calls served at once; an upload runs at most this many chunks together.' })
   parallelCalls!: number;
+  @ApiProperty({
+    enum: ['remote', 'english-source'],
+    description: '/v1/audio/translations: the server translates, or English audio only is taken (and transcribed).',
+  })
+  translation!: 'remote' | 'english-source';
+  @ApiProperty({
+    enum: ['diarize-models', 'any-model', 'none'],
+    description: 'diarized_json: models named *diarize* only, any model (the server decides), or none.',
+  })
+  diarization!: 'diarize-models' | 'any-model' | 'none';
 }
 
 export class ProviderInfoResponse {
