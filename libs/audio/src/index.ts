@@ -5,6 +5,16 @@ export { AudioModule } from './audio.module';
 export { concatSamples, encodeWav, float32ToInt16, int16ToFloat32, roundSeconds, TARGET_SAMPLE_RATE } from './pcm';
 export { Resampler } from './resampler';
 export { GrowableSamples } from './growable-samples';
+export {
+  decodeAlaw,
+  decodeG711,
+  decodeMulaw,
+  G711_ENCODINGS,
+  G711_SAMPLE_RATE,
+  type G711Encoding,
+  g711Table,
+  isG711,
+} from './g711';
 export { PCM_ENCODINGS, type PcmEncoding, type PcmFormat, PcmStreamDecoder } from './pcm-stream-decoder';
 export { RingBuffer } from './ring-buffer';
 export { TempFiles } from './temp-files';

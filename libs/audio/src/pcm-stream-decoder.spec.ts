@@ -1,3 +1,4 @@
+import { decodeAlaw, decodeMulaw } from './g711';
 import { TARGET_SAMPLE_RATE } from './pcm';
 import { PcmStreamDecoder } from './pcm-stream-decoder';
 
@@ -35,5 +36,25 @@ describe('PcmStreamDecoder', () => {
     total += decoder.flush().length;
     expect(Math.abs(total - TARGET_SAMPLE_RATE)).toBeLessThanOrEqual(2);
     expect(decoder.secondsIn(tone.length)).toBe(1);
+  });
+
+  it('decodes μ-law one byte a sample through the G.711 table and averages its channels', () => {
+    const decoder = new PcmStreamDecoder({ encoding: 'pcm_mulaw', sampleRate: TARGET_SAMPLE_RATE, channels: 2 });
+    // Frames (0x80, 0x00) and (0x80, 0x80): full-scale opposites cancel, equal ones stay.
+    const bytes = Buffer.from([0x80, 0x00, 0x80, 0x80]);
+    expect(Array.from(decoder.push(bytes.subarray(0, 3)))).toEqual([0]);
+    expect(Array.from(decoder.push(bytes.subarray(3)))).toEqual([32124 / 32768]);
+    expect(decoder.secondsIn(TARGET_SAMPLE_RATE * 2)).toBe(1);
+  });
+
+  it('decodes 8 kHz A-law mono to about twice as many 16 kHz samples, and counts one byte a sample', () => {
+    const codes = Buffer.from(Array.from({ length: 8000 }, (_, i) => i % 256));
+    const decoder = new PcmStreamDecoder({ encoding: 'pcm_alaw', sampleRate: 8000, channels: 1 });
+    const out = [...decoder.push(codes.subarray(0, 4001)), ...decoder.push(codes.subarray(4001)), ...decoder.flush()];
+    expect(Math.abs(out.length - TARGET_SAMPLE_RATE)).toBeLessThanOrEqual(2);
+    expect(decoder.secondsIn(codes.length)).toBe(1);
+    const direct = new PcmStreamDecoder({ encoding: 'pcm_alaw', sampleRate: TARGET_SAMPLE_RATE, channels: 1 });
+    expect(Array.from(direct.push(codes))).toEqual(Array.from(decodeAlaw(codes)));
+    expect(Array.from(direct.push(codes))).not.toEqual(Array.from(decodeMulaw(codes)));
   });
 });

@@ -1,8 +1,11 @@
+import { decodeG711, G711_ENCODINGS, isG711 } from './g711';
 import { TARGET_SAMPLE_RATE } from './pcm';
 import { Resampler } from './resampler';
 
-export const PCM_ENCODINGS = ['pcm_s16le', 'pcm_f32le'] as const;
+export const PCM_ENCODINGS = ['pcm_s16le', 'pcm_f32le', ...G711_ENCODINGS] as const;
 export type PcmEncoding = (typeof PCM_ENCODINGS)[number];
+
+const BYTES_PER_SAMPLE: Record<PcmEncoding, number> = { pcm_s16le: 2, pcm_f32le: 4, pcm_mulaw: 1, pcm_alaw: 1 };
 
 export interface PcmFormat {
   encoding: PcmEncoding;
@@ -11,8 +14,10 @@ export interface PcmFormat {
 }
 
 /**
- * Raw little-endian PCM (read through typed-array views: this runs for every frame of every stream) arriving in pieces of any length (a live stream's binary frames) to 16 kHz mono floats:
- * bytes of an incomplete sample frame wait for the next piece, channels are averaged, other rates resampled.
+ * Raw PCM (little-endian integers or floats, or G.711 μ-law / A-law bytes; read through typed-array views and
+ * lookup tables: this runs for every frame of every stream) arriving in pieces of any length (a live stream's binary
+ * frames) to 16 kHz mono floats: bytes of an incomplete sample frame wait for the next piece, channels are averaged,
+ * other rates resampled.
  */
 export class PcmStreamDecoder {
   private readonly bytesPerSample: number;
@@ -21,7 +26,7 @@ export class PcmStreamDecoder {
   private carry = Buffer.alloc(0);
 
   constructor(readonly format: PcmFormat) {
-    this.bytesPerSample = format.encoding === 'pcm_s16le' ? 2 : 4;
+    this.bytesPerSample = BYTES_PER_SAMPLE[format.encoding];
     this.frameBytes = this.bytesPerSample * format.channels;
     this.resampler =
       format.sampleRate === TARGET_SAMPLE_RATE ? undefined : new Resampler(format.sampleRate, TARGET_SAMPLE_RATE);
@@ -49,19 +54,14 @@ export class PcmStreamDecoder {
 
   private downmix(bytes: Buffer, frames: number): Float32Array {
     const { channels, encoding } = this.format;
-    const out = new Float32Array(frames);
+    if (isG711(encoding)) {
+      // Expanded through the table into a new array, which a mono stream passes on as it is.
+      const expanded = decodeG711(encoding, bytes.subarray(0, frames * channels));
+      return channels === 1 ? expanded : average(expanded, frames, channels, 1 / channels);
+    }
     const samples = this.typedView(bytes, frames * channels);
     const scale = encoding === 'pcm_s16le' ? 1 / (32768 * channels) : 1 / channels;
-    if (channels === 1) {
-      for (let f = 0; f < frames; f += 1) out[f] = samples[f]! * scale;
-      return out;
-    }
-    for (let f = 0, at = 0; f < frames; f += 1) {
-      let sum = 0;
-      for (let c = 0; c < channels; c += 1, at += 1) sum += samples[at]!;
-      out[f] = sum * scale;
-    }
-    return out;
+    return average(samples, frames, channels, scale);
   }
 
   /** The samples as a typed array over the bytes (copied once if they are not aligned for it). */
@@ -71,4 +71,19 @@ export class PcmStreamDecoder {
       ? new Int16Array(aligned.buffer, aligned.byteOffset, count)
       : new Float32Array(aligned.buffer, aligned.byteOffset, count);
   }
+}
+
+/** Each frame's interleaved samples summed, times `scale` (a copy also for one channel: the input is the client's). */
+function average(samples: Int16Array | Float32Array, frames: number, channels: number, scale: number): Float32Array {
+  const out = new Float32Array(frames);
+  if (channels === 1) {
+    for (let f = 0; f < frames; f += 1) out[f] = samples[f]! * scale;
+    return out;
+  }
+  for (let f = 0, at = 0; f < frames; f += 1) {
+    let sum = 0;
+    for (let c = 0; c < channels; c += 1, at += 1) sum += samples[at]!;
+    out[f] = sum * scale;
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
-import { PCM_ENCODINGS, type PcmEncoding, type PcmFormat } from '@asr/audio';
+import { G711_SAMPLE_RATE, isG711, PCM_ENCODINGS, type PcmEncoding, type PcmFormat } from '@asr/audio';
 import type { SegmenterSettingsMs } from '@asr/vad';
 
 /**
@@ -94,12 +94,14 @@ export function parseStreamQuery(query: URLSearchParams, limits: StreamLimits): 
   }
   const problem = validate(params, limits);
   if (problem) return { ok: false, reason: problem };
+  const encoding = params.encoding ?? 'pcm_s16le';
   return {
     ok: true,
     value: {
       format: {
-        sampleRate: params.sample_rate ?? 16_000,
-        encoding: params.encoding ?? 'pcm_s16le',
+        // Telephony audio (G.711) is 8 kHz unless said otherwise; everything else defaults to the engines' rate.
+        sampleRate: params.sample_rate ?? (isG711(encoding) ? G711_SAMPLE_RATE : 16_000),
+        encoding,
         channels: params.channels ?? 1,
       },
       ...applyChanges({ language: undefined, interimResults: true, vad: {} }, params),
