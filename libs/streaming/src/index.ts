@@ -1,5 +1,5 @@
 export { CLOSE, type CloseReason, type ServerEvent } from './protocol';
-export { STREAM_PATH } from './streaming.gateway';
+export { STREAM_PATH } from './native-protocol';
 export { StreamingModule } from './streaming.module';
 export { StreamingService } from './streaming.service';
 export { StreamWsAdapter } from './stream-ws-adapter';

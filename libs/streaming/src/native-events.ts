@@ -1,13 +1,15 @@
 import type { PipelineEvent } from './pipeline-events';
 import type { ServerEvent } from './protocol';
 
-/** A pipeline event as the native protocol (docs/asyncapi.yaml) writes it. */
-export function nativeEvent(event: Exclude<PipelineEvent, { type: 'failed' }>): ServerEvent {
+/** A pipeline event as the native protocol (docs/asyncapi.yaml) writes it; a discard (never asked for) has none. */
+export function nativeEvent(event: Exclude<PipelineEvent, { type: 'failed' }>): ServerEvent | undefined {
   switch (event.type) {
     case 'speech-started':
       return { type: 'speech.started', segment_id: event.segmentId, start: event.start };
     case 'speech-stopped':
       return { type: 'speech.stopped', segment_id: event.segmentId, end: event.end };
+    case 'speech-discarded':
+      return undefined;
     case 'partial':
       return {
         type: 'transcript.partial',

@@ -13,6 +13,8 @@ export interface FinalError {
 export type PipelineEvent =
   | { type: 'speech-started'; segmentId: number; start: number }
   | { type: 'speech-stopped'; segmentId: number; end: number }
+  /** The utterance was dropped on request (a `discard` command): it gets no final. */
+  | { type: 'speech-discarded'; segmentId: number }
   | PartialTranscript
   | FinalTranscript
   /** The pipeline itself failed (a bug, never bad input): it is closed; the framing ends the session. */
@@ -26,7 +28,10 @@ export interface PartialTranscript {
   end: number;
 }
 
-/** Exactly one per `speech-started`, in segment order. */
+/** The VAD (silence, or the maximum length), the client's finalize, or the end of the stream. */
+export type SpeechEndCause = 'vad' | 'finalize' | 'stream-end';
+
+/** Exactly one per `speech-started` (unless it was discarded), in segment order. */
 export interface FinalTranscript {
   type: 'final';
   segmentId: number;
@@ -36,6 +41,8 @@ export interface FinalTranscript {
   words?: TranscriptWord[];
   confidence?: number;
   error?: FinalError;
+  /** What ended the utterance. */
+  endedBy: SpeechEndCause;
   /** From the end of the utterance's speech to this final, for metrics. */
   latencyS: number;
 }

@@ -153,6 +153,41 @@ describe('StreamPipeline', () => {
     expectOneFinalEachInOrder(h.events);
   });
 
+  it('each final says what ended its utterance: the VAD, a finalize, or the end of the stream', async () => {
+    const h = harness({ script: () => ({ text: 'said' }) });
+    await h.send(scene([0.5]));
+    await h.send(speech(0.5));
+    await h.pipeline.command({ type: 'finalize' });
+    await h.send(speech(0.5));
+    await h.pipeline.finish();
+    expect(h.finals().map((f) => f.endedBy)).toEqual(['vad', 'finalize', 'stream-end']);
+  });
+
+  it('discard drops the utterance in progress untranscribed; the speech after it is the next utterance', async () => {
+    const h = harness({ script: () => ({ text: 'kept' }) });
+    await h.send(speech(1));
+    await h.pipeline.command({ type: 'discard' });
+    await h.send(scene([0.5]));
+    await h.pipeline.finish();
+    expect(h.events.map((e) => e.type)).toEqual([
+      'speech-started',
+      'speech-discarded',
+      'speech-started',
+      'speech-stopped',
+      'final',
+    ]);
+    expect(h.finals().map((f) => f.segmentId)).toEqual([1]);
+    // Only the kept utterance reached the provider.
+    expect(h.provider.calls).toHaveLength(1);
+  });
+
+  it('reformat before any audio: the next audio is read in the new format', () => {
+    const h = harness({ script: () => ({ text: 'said' }) });
+    h.pipeline.reformat({ encoding: 'pcm_s16le', sampleRate: 8000, channels: 1 });
+    // One second of 8 kHz s16 is 16,000 bytes.
+    expect(h.pipeline.secondsIn(16_000)).toBe(1);
+  });
+
   it('configure mid-stream: the next utterance is transcribed with the new language and segmented with the new VAD', async () => {
     const h = harness({ script: () => ({ text: 'ok' }) });
     await h.send(scene([0.5]));

@@ -1,7 +1,7 @@
 import type { AsrProvider } from '@asr/asr';
 import { PcmStreamDecoder, type PcmFormat } from '@asr/audio';
 import { type SegmenterSettingsMs, StreamVad, type StreamVadEvent, type VadService } from '@asr/vad';
-import type { PipelineEvent } from './pipeline-events';
+import type { PipelineEvent, SpeechEndCause } from './pipeline-events';
 import { seconds } from './protocol';
 import { Utterance } from './utterance';
 
@@ -18,6 +18,8 @@ export interface PipelineSettings {
 export type PipelineCommand =
   /** End the utterance in progress now; the next speech starts a new one. */
   | { type: 'finalize' }
+  /** Drop the utterance in progress untranscribed (`speech-discarded` instead of its final). */
+  | { type: 'discard' }
   /** New settings from the next audio on; an utterance in progress keeps the provider settings it started with. */
   | { type: 'configure'; settings: PipelineSettings }
   /** Stop at once: no more events, the utterance in progress is dropped, what it holds is freed. */
@@ -54,7 +56,7 @@ type PipelineState =
  * the provider fails. Its only clock is the audio: it has no timers.
  */
 export class StreamPipeline {
-  private readonly decoder: PcmStreamDecoder;
+  private decoder: PcmStreamDecoder;
   private readonly vad: StreamVad;
   private settings: PipelineSettings;
   private state: PipelineState = { phase: 'listening' };
@@ -77,6 +79,14 @@ export class StreamPipeline {
     );
   }
 
+  /**
+   * A new audio format from the next push on. Only before any audio: a framing whose protocol sets the format in
+   * a message (OpenAI's `session.update`) refuses a change once audio has been sent.
+   */
+  reformat(format: PcmFormat): void {
+    this.decoder = new PcmStreamDecoder(format);
+  }
+
   /** Seconds of audio in `bytes` of this stream's PCM format. */
   secondsIn(bytes: number): number {
     return this.decoder.secondsIn(bytes);
@@ -97,8 +107,8 @@ export class StreamPipeline {
       return this.work;
     }
     return this.enqueue(() => {
-      if (command.type === 'finalize') this.handle(this.vad.finalize());
-      else this.configure(command.settings);
+      if (command.type === 'configure') this.configure(command.settings);
+      else this.handle(this.vad.finalize(), command.type === 'finalize' ? 'finalize' : 'discard');
       return Promise.resolve();
     });
   }
@@ -110,7 +120,7 @@ export class StreamPipeline {
   finish(): Promise<void> {
     return (this.finished ??= this.enqueue(async () => {
       await this.feed(this.decoder.flush());
-      this.handle(await this.vad.finish());
+      this.handle(await this.vad.finish(), 'stream-end');
       // Closed meanwhile (the client left, a limit was broken): it stays closed.
       if (this.closed) return;
       this.state = { phase: 'finishing' };
@@ -145,12 +155,22 @@ export class StreamPipeline {
     if (this.state.phase === 'speaking') this.state.utterance.grew();
   }
 
-  private handle(events: StreamVadEvent[]): void {
+  /** `cause`: why a `speech-end` among these events came (the VAD heard silence or the maximum length, unless said). */
+  private handle(events: StreamVadEvent[], cause: SpeechEndCause | 'discard' = 'vad'): void {
     for (const event of events) {
       if (this.state.phase === 'closed') return;
       if (event.type === 'speech-start') this.speechStarted(event);
-      else this.speechEnded(event.samples, event.span.end);
+      else if (cause === 'discard') this.speechDiscarded();
+      else this.speechEnded(event.samples, event.span.end, cause);
     }
+  }
+
+  private speechDiscarded(): void {
+    if (this.state.phase !== 'speaking') return;
+    const utterance = this.state.utterance;
+    this.state = { phase: 'listening' };
+    utterance.cancel();
+    this.options.emit({ type: 'speech-discarded', segmentId: utterance.id });
   }
 
   private speechStarted(event: Extract<StreamVadEvent, { type: 'speech-start' }>): void {
@@ -170,7 +190,7 @@ export class StreamPipeline {
     this.options.emit({ type: 'speech-started', segmentId, start: seconds(event.start) });
   }
 
-  private speechEnded(samples: Float32Array, end: number): void {
+  private speechEnded(samples: Float32Array, end: number, cause: SpeechEndCause): void {
     if (this.state.phase !== 'speaking') return;
     const utterance = this.state.utterance;
     this.state = { phase: 'listening' };
@@ -186,7 +206,7 @@ export class StreamPipeline {
       .then(async () => {
         const event = await final;
         if (this.state.phase !== 'closed') {
-          this.options.emit({ ...event, latencyS: (performance.now() - heardAt) / 1000 });
+          this.options.emit({ ...event, endedBy: cause, latencyS: (performance.now() - heardAt) / 1000 });
         }
       })
       .catch((error: unknown) => this.fail(error));

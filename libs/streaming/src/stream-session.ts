@@ -5,20 +5,11 @@ import type { AsrProvider } from '@asr/asr';
 import { roundSeconds, TARGET_SAMPLE_RATE } from '@asr/audio';
 import type { AppConfig } from '@asr/config';
 import type { VadService } from '@asr/vad';
-import {
-  CLOSE,
-  type ClientMessage,
-  emptySessionStats,
-  type CloseReason,
-  parseClientMessage,
-  type ServerEvent,
-  type SessionStats,
-} from './protocol';
-import { describeSettings, parseConfigure, type StreamLimits, type StreamSettings } from './stream-params';
+import type { FrameAction, Framing, FramingPipeline, WireMessage } from './framing';
+import { CLOSE, emptySessionStats, type CloseReason, type SessionStats } from './protocol';
 import type { SessionRecorder } from './session-recorder';
 import type { StreamingStats } from './streaming-stats';
-import { nativeEvent } from './native-events';
-import type { FinalTranscript, PartialTranscript, PipelineEvent } from './pipeline-events';
+import type { FinalTranscript, PipelineEvent } from './pipeline-events';
 import { MAX_BACKLOG_S, PacedInbox } from './paced-inbox';
 import { StreamPipeline } from './stream-pipeline';
 
@@ -27,23 +18,25 @@ export interface SessionContext {
   vad: VadService;
   stats: StreamingStats;
   limits: AppConfig['streaming'];
-  streamLimits: StreamLimits;
   logger: Logger;
   /** STREAM_RECORD: a recorder for a session, by its id. */
   record?: (sessionId: string) => SessionRecorder;
 }
 
 /** What waits in the inbox behind the audio sent before it. */
-type InboxItem = { kind: 'message'; message: ClientMessage } | { kind: 'end'; code: number; reason: CloseReason };
+type InboxItem =
+  | { kind: 'queued'; run: (pipeline: FramingPipeline) => Promise<readonly WireMessage[]> }
+  | { kind: 'end'; code: number; reason: CloseReason };
 
 /** How long a closing handshake may take before the socket is cut. */
 const CLOSE_HANDSHAKE_MS = 2000;
 
 /**
- * The native protocol's transport for one WebSocket client: the socket, its limits, pacing and backpressure, the
- * idle and session timers, the close handshake, stats and recording. What the audio becomes (VAD, utterances,
- * ordered finals) is the StreamPipeline's. Everything the client sends goes through one queue, in order, so the
- * pacing that holds audio back also holds back the messages sent after it.
+ * The transport of one live WebSocket client, the same for every protocol: the socket, its limits, pacing and
+ * backpressure, the idle and session timers, the close handshake, stats and recording. What the audio becomes (VAD,
+ * utterances, ordered finals) is the StreamPipeline's; what the frames and messages look like is the Framing's.
+ * Everything the client sends goes through one queue, in order, so the pacing that holds audio back also holds back
+ * the messages sent after it.
  */
 export class StreamSession {
   readonly id = randomUUID();
@@ -61,7 +54,7 @@ export class StreamSession {
 
   constructor(
     private readonly socket: WebSocket,
-    private settings: StreamSettings,
+    private readonly framing: Framing,
     private readonly ctx: SessionContext,
   ) {
     this.recorder = ctx.record?.(this.id);
@@ -79,6 +72,7 @@ export class StreamSession {
         ),
       failed: (error) => this.fail(error),
     });
+    const settings = framing.settings;
     this.pipeline = new StreamPipeline({
       format: settings.format,
       settings,
@@ -100,11 +94,7 @@ export class StreamSession {
     this.socket.on('error', () => undefined);
     this.guard(() => {
       this.ctx.stats.opened(this.id, this.stats);
-      this.send({
-        type: 'session.started',
-        session_id: this.id,
-        config: describeSettings(this.settings, this.ctx.vad.settingsMs(this.settings.vad)),
-      });
+      this.sendAll(this.framing.opening(this.id));
       this.armIdleTimer();
       this.sessionTimer = setTimeout(
         () => this.guard(() => void this.end(CLOSE.sessionTooLong, 'max_duration')),
@@ -136,29 +126,40 @@ export class StreamSession {
       );
       return;
     }
-    if (isBinary) {
-      this.armIdleTimer();
-      const audioSeconds = this.pipeline.secondsIn(data.length);
-      this.stats.audio_seconds += audioSeconds;
-      this.ctx.stats.audio(audioSeconds);
-      this.inbox.audio(data, audioSeconds);
-      return;
+    for (const action of this.framing.frame(data, isBinary)) {
+      if (this.state !== 'open') return;
+      this.act(action);
     }
-    const parsed = parseClientMessage(data.toString('utf8'));
-    if (!parsed.ok) {
-      this.sendError('invalid_message', parsed.reason);
-      return;
+  }
+
+  private act(action: FrameAction): void {
+    switch (action.kind) {
+      case 'audio': {
+        this.armIdleTimer();
+        const audioSeconds = this.pipeline.secondsIn(action.data.length);
+        this.stats.audio_seconds += audioSeconds;
+        this.ctx.stats.audio(audioSeconds);
+        this.inbox.audio(action.data, audioSeconds);
+        return;
+      }
+      case 'queued':
+        this.inbox.push({ kind: 'queued', run: action.run });
+        return;
+      case 'reply':
+        this.sendAll(action.messages);
+        return;
+      case 'reformat':
+        this.pipeline.reformat(action.format);
+        return;
+      case 'keepalive':
+        this.armIdleTimer();
+        return;
+      case 'end':
+        void this.end(CLOSE.normal, 'client_closed');
+        return;
+      case 'none':
+        return;
     }
-    const message = parsed.message;
-    if (message.type === 'keepalive') {
-      this.armIdleTimer();
-      return;
-    }
-    if (message.type === 'close') {
-      void this.end(CLOSE.normal, 'client_closed');
-      return;
-    }
-    this.inbox.push({ kind: 'message', message });
   }
 
   /** The inbox holds too much: the client's audio waits in its socket, which is not idleness. */
@@ -175,66 +176,56 @@ export class StreamSession {
 
   private async process(item: InboxItem): Promise<void> {
     if (item.kind === 'end') await this.finish(item.code, item.reason);
-    else if (item.message.type === 'finalize') await this.pipeline.command({ type: 'finalize' });
-    else if (item.message.type === 'configure') await this.configure(item.message);
-  }
-
-  private async configure(message: Record<string, unknown>): Promise<void> {
-    const result = parseConfigure(message, this.settings, this.ctx.streamLimits);
-    if (!result.ok) {
-      this.sendError('invalid_configure', result.reason);
-      return;
-    }
-    this.settings = result.value;
-    await this.pipeline.command({ type: 'configure', settings: this.settings });
+    else this.sendAll(await item.run(this.pipeline));
   }
 
   // --- what the pipeline says
 
   private onPipelineEvent(event: PipelineEvent): void {
     if (this.state === 'closed') return;
-    switch (event.type) {
-      case 'failed':
-        this.fail(event.error);
-        return;
-      case 'speech-started':
-        this.stats.utterances += 1;
-        this.ctx.stats.utterance();
-        break;
-      case 'partial':
-        this.sendPartial(event);
-        return;
-      case 'final':
-        this.sendFinal(event);
-        return;
-      case 'speech-stopped':
-        break;
+    if (event.type === 'failed') {
+      this.fail(event.error);
+      return;
     }
-    this.send(nativeEvent(event));
+    // A slow reader loses previews first; finals are never dropped.
+    const previewsAllowed = this.socket.bufferedAmount <= this.ctx.limits.maxPendingBytes / 2;
+    if (event.type === 'speech-started') {
+      this.stats.utterances += 1;
+      this.ctx.stats.utterance();
+    } else if (event.type === 'partial') {
+      this.countPartial(previewsAllowed);
+    } else if (event.type === 'final') {
+      this.countFinal(event);
+    }
+    const messages = this.framing.event(event, { previewsAllowed });
+    // Previews are left out of the recording: its transcript is what the client was told for good.
+    this.sendAll(messages, { record: event.type !== 'partial' });
   }
 
-  private sendPartial(event: PartialTranscript): void {
-    if (this.socket.bufferedAmount > this.ctx.limits.maxPendingBytes / 2) {
-      // A slow reader loses previews first; finals are never dropped.
+  private countPartial(sent: boolean): void {
+    if (!sent) {
       this.stats.partials_skipped += 1;
       return;
     }
     this.stats.partials += 1;
     this.ctx.stats.partial();
-    this.send(nativeEvent(event));
   }
 
-  private sendFinal(event: FinalTranscript): void {
+  private countFinal(event: FinalTranscript): void {
     this.stats.finals += 1;
     if (event.error) this.stats.errors += 1;
-    this.send(nativeEvent(event));
     this.ctx.stats.final(event.latencyS, event.error !== undefined);
   }
 
   // --- sending and closing
 
-  private send(event: ServerEvent): void {
-    if (event.type !== 'transcript.partial') this.recorder?.writeEvent(event);
+  private sendAll(messages: readonly WireMessage[], { record = true } = {}): void {
+    for (const message of messages) this.send(message, record);
+  }
+
+  private send(message: WireMessage, record: boolean): void {
+    if (this.state === 'closed') return;
+    if (record) this.recorder?.writeEvent(message);
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.ctx.limits.maxPendingBytes) {
       this.abort(
@@ -244,12 +235,7 @@ export class StreamSession {
       );
       return;
     }
-    this.socket.send(JSON.stringify(event));
-  }
-
-  /** A non-fatal error: the client sent something wrong; the stream goes on. */
-  private sendError(code: string, message: string): void {
-    this.send({ type: 'error', code, message, fatal: false });
+    this.socket.send(JSON.stringify(message));
   }
 
   /** The graceful end, run in order with what the client sent before it. */
@@ -262,7 +248,7 @@ export class StreamSession {
   private abort(code: number, reason: CloseReason, message: string): void {
     if (this.state === 'closed') return;
     // Past the pending limit too: the client is told why (after what it has not read yet) and closed.
-    this.sendNow({ type: 'error', code: reason, message, fatal: true });
+    this.sendNow(this.framing.fatal(reason, message));
     void this.close(code, reason);
   }
 
@@ -315,7 +301,8 @@ export class StreamSession {
       if (this.socket.readyState === this.socket.OPEN) {
         // The client's half of the closing handshake must be read.
         this.socket.resume();
-        this.socket.close(code, reason);
+        const frame = this.framing.close(reason, code);
+        this.socket.close(frame.code, frame.reason);
         const cut = setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_MS);
         await new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
         clearTimeout(cut);
@@ -330,13 +317,15 @@ export class StreamSession {
   }
 
   private sendClosing(reason: CloseReason): void {
-    this.sendNow({ type: 'session.closed', reason, stats: this.roundedStats() });
+    this.sendNow(this.framing.closing(reason, this.roundedStats()));
   }
 
   /** Sends without the pending check: for the last words of a session. */
-  private sendNow(event: ServerEvent): void {
-    this.recorder?.writeEvent(event);
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(event));
+  private sendNow(messages: readonly WireMessage[]): void {
+    for (const message of messages) {
+      this.recorder?.writeEvent(message);
+      if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+    }
   }
 
   /** The client went away without a close message: stop everything, send nothing. */

@@ -3,12 +3,28 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
 import type { WebSocketServer } from 'ws';
-import type { HandshakeVerdict } from './streaming.service';
+import type { HandshakeVerdict } from './live-protocol';
 
 export interface StreamWsAdapterOptions {
   /** Frames above this are cut by `ws` itself (1009 without a message); the session's own, lower limit speaks first. */
   hardMaxPayload: number;
   verify: (request: IncomingMessage) => HandshakeVerdict;
+}
+
+/** Subprotocols that name a protocol, not a credential: the one echoed back when a client offers it. */
+const PROTOCOL_NAMES = ['realtime', 'token', 'bearer'];
+
+/**
+ * The subprotocol the server answers with. Browsers put credentials in subprotocols (OpenAI's
+ * `openai-insecure-api-key.<key>`, Deepgram's `token`, `<key>`), and the answer is a response header proxies and
+ * logs keep: a protocol name is echoed when one was offered, never the key. (A browser fails a handshake whose offer
+ * got no answer, so something offered is always chosen.)
+ */
+export function selectSubprotocol(offered: Set<string>): string | false {
+  const named = PROTOCOL_NAMES.find((name) => offered.has(name));
+  if (named) return named;
+  const [first] = offered;
+  return first ?? false;
 }
 
 /**
@@ -31,6 +47,7 @@ export class StreamWsAdapter extends WsAdapter {
     return super.create(port, {
       ...options,
       maxPayload: this.streamOptions.hardMaxPayload,
+      handleProtocols: selectSubprotocol,
       verifyClient: (
         info: { req: IncomingMessage },
         answer: (ok: boolean, status?: number, reason?: string, headers?: Record<string, string>) => void,

@@ -8,7 +8,7 @@ import { seconds } from './protocol';
 /** The embedded engine's hypothesis costs nothing to read: it is sent whenever it changes, at most every 250 ms. */
 const LIVE_PARTIAL_SAMPLES = 4000;
 
-export type UtteranceFinal = Omit<FinalTranscript, 'latencyS'>;
+export type UtteranceFinal = Omit<FinalTranscript, 'latencyS' | 'endedBy'>;
 
 export interface UtteranceOptions {
   id: number;
