@@ -1,0 +1,477 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import OpenAI from 'openai';
+import { OpenAIRealtimeWS } from 'openai/realtime/ws';
+import { WebSocket } from 'ws';
+import { decodeMulaw, encodeWav, Resampler } from '@asr/audio';
+import { serverMessageValidator } from './support/asyncapi';
+import { DeclaredTypes } from './support/declared-types';
+import { rawEngineTranscripts } from './support/raw-engine';
+import { librivoxSamples, type SpeechSample, synthesiseCorpus } from './support/speech';
+import { sendAudio } from './support/stream-client';
+import { startTestApp, type TestApp } from './support/test-app';
+import { selfSignedCertificate } from './support/tls';
+import { waitFor } from './support/wait';
+import { corpusWer } from './support/wer';
+
+jest.setTimeout(300_000);
+
+// The official `openai` SDK's realtime client (`OpenAIRealtimeWS`, intent transcription), changed only in base URL,
+// key and trusted certificate, against the real app over TLS with the embedded engine and real speech.
+
+const KEY = 'realtime-e2e-key';
+const validate = serverMessageValidator('asyncapi-realtime.yaml');
+
+/** Each server event's interface in the SDK's realtime.d.ts. */
+const SDK_TYPE: Record<string, string> = {
+  'session.created': 'SessionCreatedEvent',
+  'session.updated': 'SessionUpdatedEvent',
+  'transcription_session.updated': 'TranscriptionSessionUpdatedEvent',
+  'input_audio_buffer.speech_started': 'InputAudioBufferSpeechStartedEvent',
+  'input_audio_buffer.speech_stopped': 'InputAudioBufferSpeechStoppedEvent',
+  'input_audio_buffer.committed': 'InputAudioBufferCommittedEvent',
+  'input_audio_buffer.cleared': 'InputAudioBufferClearedEvent',
+  'conversation.item.input_audio_transcription.delta': 'ConversationItemInputAudioTranscriptionDeltaEvent',
+  'conversation.item.input_audio_transcription.completed': 'ConversationItemInputAudioTranscriptionCompletedEvent',
+  'conversation.item.input_audio_transcription.failed': 'ConversationItemInputAudioTranscriptionFailedEvent',
+  error: 'RealtimeErrorEvent',
+};
+
+type ServerEvent = Record<string, unknown> & { type: string; event_id: string };
+
+interface Captured {
+  event: ServerEvent;
+  /** performance.now() when the SDK emitted it. */
+  at: number;
+}
+
+/** One item's story, from the events of its session. */
+interface Item {
+  itemId: string;
+  transcript: string | undefined;
+  deltas: Captured[];
+  done: Captured;
+  /** From speech_started to speech_stopped (server VAD only). */
+  durationMs: number | undefined;
+  logprobs: unknown;
+}
+
+interface Format {
+  name: string;
+  bytesPerSecond: number;
+  /** 16 kHz mono 16-bit PCM to this format, by sox (what a client captures and sends). */
+  convert: (pcm16k: Buffer) => Buffer;
+}
+
+const sox = (pcm16k: Buffer, to: string[]): Buffer =>
+  execFileSync('sox', ['-t', 'raw', '-e', 'signed', '-b', '16', '-r', '16000', '-c', '1', '-', ...to, '-'], {
+    input: pcm16k,
+    maxBuffer: 1 << 28,
+  });
+
+const PCM24: Format = {
+  name: '24 kHz pcm16',
+  bytesPerSecond: 48_000,
+  convert: (pcm) => sox(pcm, ['-t', 'raw', '-e', 'signed', '-b', '16', '-r', '24000']),
+};
+const PCM16: Format = { name: '16 kHz pcm16', bytesPerSecond: 32_000, convert: (pcm) => pcm };
+const MULAW: Format = {
+  name: '8 kHz μ-law',
+  bytesPerSecond: 8000,
+  convert: (pcm) => sox(pcm, ['-t', 'raw', '-e', 'mu-law', '-b', '8', '-r', '8000']),
+};
+
+function pcm16k(file: string): Buffer {
+  return execFileSync('sox', [file, '-t', 'raw', '-e', 'signed', '-b', '16', '-r', '16000', '-c', '1', '-'], {
+    maxBuffer: 1 << 28,
+  });
+}
+
+const silence16k = (seconds: number): Buffer => Buffer.alloc(Math.round(seconds * 16_000) * 2);
+
+/** The samples one after another with 1.2 s of silence between, in `format`, and the reference text. */
+function sessionAudio(samples: SpeechSample[], format: Format): { audio: Buffer; reference: string } {
+  const parts = samples.flatMap((s) => [silence16k(1.2), pcm16k(s.file)]);
+  return {
+    audio: format.convert(Buffer.concat([...parts, silence16k(1.2)])),
+    reference: samples.map((s) => s.reference).join(' '),
+  };
+}
+
+/** A Realtime session through the SDK, every server event captured with the time it came. */
+class RealtimeSession {
+  readonly captured: Captured[] = [];
+  readonly errors: string[] = [];
+  readonly rt: OpenAIRealtimeWS;
+  private readonly closed: Promise<number>;
+
+  constructor(client: OpenAI, ca: Buffer) {
+    this.rt = new OpenAIRealtimeWS({ intent: 'transcription', options: { ca } }, client);
+    this.rt.on('event', (event) =>
+      this.captured.push({ event: event as unknown as ServerEvent, at: performance.now() }),
+    );
+    this.rt.on('error', (error) => this.errors.push(error.message));
+    this.closed = new Promise((resolve) => this.rt.socket.once('close', (code) => resolve(code)));
+  }
+
+  ofType(type: string): Captured[] {
+    return this.captured.filter((c) => c.event.type === type);
+  }
+
+  async opened(): Promise<void> {
+    await waitFor(() => this.ofType('session.created').length === 1, { what: 'session.created' });
+  }
+
+  /** Sends a raw event, for what the SDK's types do not have (this server's extensions, the beta API). */
+  sendRaw(event: unknown): void {
+    this.rt.socket.send(JSON.stringify(event));
+  }
+
+  /** Appends `audio` in 100 ms events at `pace` × real time. */
+  async append(audio: Buffer, format: Format, pace: number): Promise<void> {
+    const step = format.bytesPerSecond / 10;
+    const started = performance.now();
+    for (let at = 0; at < audio.length; at += step) {
+      this.rt.send({ type: 'input_audio_buffer.append', audio: audio.subarray(at, at + step).toString('base64') });
+      const due = ((at + step) / format.bytesPerSecond / pace) * 1000 - (performance.now() - started);
+      if (due > 0) await sleep(due);
+    }
+  }
+
+  /** Server VAD: every utterance started has been committed and transcribed, and nothing came for a second. */
+  async settled(): Promise<void> {
+    await waitFor(
+      () => {
+        const started = this.ofType('input_audio_buffer.speech_started').length;
+        const committed = this.ofType('input_audio_buffer.committed').length;
+        const last = this.captured[this.captured.length - 1]!.at;
+        return started === committed && this.done().length === committed && performance.now() - last > 1000;
+      },
+      { what: 'every utterance transcribed', timeoutMs: 120_000, everyMs: 100 },
+    );
+  }
+
+  done(): Captured[] {
+    return this.captured.filter((c) => /input_audio_transcription\.(completed|failed)$/.test(c.event.type));
+  }
+
+  async close(): Promise<number> {
+    this.rt.close();
+    return this.closed;
+  }
+
+  items(): Item[] {
+    const started = new Map(this.ofType('input_audio_buffer.speech_started').map((c) => [c.event.item_id, c.event]));
+    const stopped = new Map(this.ofType('input_audio_buffer.speech_stopped').map((c) => [c.event.item_id, c.event]));
+    return this.done().map((done) => {
+      const itemId = done.event.item_id as string;
+      const start = started.get(itemId)?.audio_start_ms as number | undefined;
+      const end = stopped.get(itemId)?.audio_end_ms as number | undefined;
+      return {
+        itemId,
+        transcript: done.event.transcript as string | undefined,
+        deltas: this.ofType('conversation.item.input_audio_transcription.delta').filter(
+          (d) => d.event.item_id === itemId,
+        ),
+        done,
+        durationMs: start !== undefined && end !== undefined ? end - start : undefined,
+        logprobs: done.event.logprobs,
+      };
+    });
+  }
+}
+
+/** Items whose final contradicted the deltas sent before it (their deltas then do not add up to it). */
+function contradicted(items: Item[]): Item[] {
+  return items.filter((item) => item.deltas.map((d) => d.event.delta).join('') !== item.transcript);
+}
+
+/** Deltas add up to each transcript unless the final contradicted them; a contradiction is never a mere prefix. */
+function checkDeltas(items: Item[]): number {
+  for (const item of items) {
+    const sent = item.deltas.map((d) => d.event.delta as string).join('');
+    if (sent === item.transcript) continue;
+    // Then the final really disagrees with a word sent, and no rest was sent after the disagreement.
+    expect(`${item.transcript} `.startsWith(`${sent} `)).toBe(false);
+  }
+  return contradicted(items).length;
+}
+
+describe('OpenAI Realtime transcription with the official SDK, over TLS, on the embedded engine', () => {
+  let t: TestApp;
+  let client: OpenAI;
+  let ca: Buffer;
+  let synthetic: SpeechSample[];
+  let recorded: SpeechSample[];
+  const sessions: RealtimeSession[] = [];
+
+  const open = async (): Promise<RealtimeSession> => {
+    const session = new RealtimeSession(client, ca);
+    sessions.push(session);
+    await session.opened();
+    return session;
+  };
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asr-realtime-'));
+    const tls = selfSignedCertificate(dir);
+    ca = tls.pem;
+    t = await startTestApp({
+      env: {
+        TLS_CERT_FILE: tls.cert,
+        TLS_KEY_FILE: tls.key,
+        API_KEYS: KEY,
+        SECRET_KEY: 'a-secret-key-of-thirty-two-chars!',
+        LOCAL_ASR_CONCURRENCY: '3',
+        // The client waits for its last completions without sending (as OpenAI's clients do): on a busy machine the
+        // engine's backlog at 4× can outlast the default 30 s, which would end the session 4001 once they are sent.
+        STREAM_IDLE_TIMEOUT_S: '300',
+      },
+    });
+    client = new OpenAI({ apiKey: KEY, baseURL: `https://localhost:${new URL(t.url).port}/v1`, maxRetries: 0 });
+    synthetic = await synthesiseCorpus(dir);
+    recorded = librivoxSamples();
+  });
+  afterAll(async () => {
+    for (const session of sessions) if (session.rt.socket.readyState === session.rt.socket.OPEN) await session.close();
+    await t.close();
+  });
+
+  /** Streams `samples` as one server-VAD session at `pace`, configured by `configure`; its items and WER. */
+  async function streamed(
+    samples: SpeechSample[],
+    format: Format,
+    pace: number,
+    configure: (session: RealtimeSession) => Promise<void>,
+  ): Promise<{ wer: number; items: Item[] }> {
+    const { audio, reference } = sessionAudio(samples, format);
+    const session = await open();
+    await configure(session);
+    await session.append(audio, format, pace);
+    await session.settled();
+    expect(await session.close()).toBe(1000);
+    expect(session.errors).toEqual([]);
+    const items = session.items();
+    return { wer: corpusWer([{ reference, hypothesis: items.map((i) => i.transcript).join(' ') }]), items };
+  }
+
+  /**
+   * The same audio over the native protocol (/api/v1/stream, over the same TLS, partials on as the Realtime
+   * framing has them): the WER the Realtime sessions are held to.
+   */
+  async function nativeWer(samples: SpeechSample[], format: Format, query: string, pace: number): Promise<number> {
+    const { audio, reference } = sessionAudio(samples, format);
+    const socket = new WebSocket(`wss://localhost:${new URL(t.url).port}/api/v1/stream?${query}`, {
+      ca,
+      headers: { authorization: `Bearer ${KEY}` },
+    });
+    const finals: string[] = [];
+    socket.on('message', (data: Buffer) => {
+      const message = JSON.parse(data.toString('utf8')) as { type: string; text?: string };
+      if (message.type === 'transcript.final') finals.push(message.text ?? '');
+    });
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    await sendAudio(socket, audio, { bytesPerSecond: format.bytesPerSecond, pace, maxFrameBytes: 4800 });
+    socket.send(JSON.stringify({ type: 'close' }));
+    expect(await closed).toBe(1000);
+    return corpusWer([{ reference, hypothesis: finals.join(' ') }]);
+  }
+
+  const raw = async (samples: SpeechSample[]): Promise<number> => {
+    const texts = await rawEngineTranscripts(samples.map((s) => s.file));
+    return corpusWer(samples.map((s, i) => ({ reference: s.reference, hypothesis: texts[i]! })));
+  };
+
+  /** The SDK's own session.update for 24 kHz PCM, with everything a client may ask of a transcription session. */
+  async function sdkSessionUpdate(s: RealtimeSession): Promise<void> {
+    s.rt.send({
+      type: 'session.update',
+      session: {
+        type: 'transcription',
+        audio: {
+          input: {
+            format: { type: 'audio/pcm', rate: 24_000 },
+            transcription: { model: 'gpt-4o-transcribe', language: 'en' },
+            turn_detection: { type: 'server_vad', silence_duration_ms: 300 },
+            noise_reduction: { type: 'near_field' },
+          },
+        },
+        include: ['item.input_audio_transcription.logprobs'],
+      },
+    });
+    await waitFor(() => s.ofType('session.updated').length === 1, { what: 'session.updated' });
+  }
+
+  it('24 kHz pcm16 at real time: live deltas, the first ≥ 1 s before each completed of 3 s or more; logprobs', async () => {
+    const speech = recorded;
+    const { wer, items } = await streamed(speech, PCM24, 1, sdkSessionUpdate);
+    const long = items.filter((i) => (i.durationMs ?? 0) >= 3000);
+    const leads = long.map((i) => (i.deltas.length > 0 ? i.done.at - i.deltas[0]!.at : 0));
+    const contradictions = checkDeltas(items);
+    console.log(
+      `realtime ${PCM24.name} 1×: ${items.length} items, WER ${wer.toFixed(2)}% (raw engine ${(await raw(speech)).toFixed(2)}%); ` +
+        `first delta before completed on the ${long.length} items of 3 s or more: ${leads.map((l) => (l / 1000).toFixed(2)).join(', ')} s; ` +
+        `finals contradicting their deltas: ${contradictions}/${items.length}`,
+    );
+    expect(items.length).toBeGreaterThanOrEqual(speech.length);
+    // The bound of the native protocol's streaming tests on recorded speech.
+    expect(wer).toBeLessThanOrEqual(45);
+    expect(long.length).toBeGreaterThanOrEqual(4);
+    for (const lead of leads) expect(lead).toBeGreaterThanOrEqual(1000);
+    // Log probabilities: one per word of the transcript, each the log of a confidence.
+    for (const item of items.filter((i) => i.transcript)) {
+      const logprobs = item.logprobs as { token: string; logprob: number }[];
+      expect(logprobs.map((l) => l.token).join('')).toBe(item.transcript);
+      for (const l of logprobs) expect(l.logprob).toBeLessThanOrEqual(0);
+    }
+  });
+
+  it('24 kHz pcm16 at 4×: WER within 3 points of the native protocol on the same audio', async () => {
+    const speech = synthetic.filter((s) => s.id.endsWith('flite-slt'));
+    const [realtime, native] = await Promise.all([
+      streamed(speech, PCM24, 4, sdkSessionUpdate),
+      nativeWer(speech, PCM24, 'sample_rate=24000&language=en', 4),
+    ]);
+    const contradictions = checkDeltas(realtime.items);
+    console.log(
+      `realtime ${PCM24.name} 4×: ${realtime.items.length} items, WER ${realtime.wer.toFixed(2)}% (native protocol ${native.toFixed(2)}%, raw engine ${(await raw(speech)).toFixed(2)}%); finals contradicting their deltas: ${contradictions}/${realtime.items.length}`,
+    );
+    expect(realtime.items.length).toBeGreaterThanOrEqual(speech.length);
+    expect(realtime.wer).toBeLessThanOrEqual(native + 3);
+    expect(realtime.wer).toBeLessThanOrEqual(35);
+  });
+
+  it('8 kHz μ-law (set by the beta transcription_session.update) and 16 kHz pcm16 (a rate this server adds)', async () => {
+    const speech8 = [...recorded, ...synthetic.filter((s) => s.id.endsWith('festival-slt-hts')).slice(0, 5)];
+    const at8 = await streamed(speech8, MULAW, 4, async (s) => {
+      s.sendRaw({
+        type: 'transcription_session.update',
+        session: { input_audio_format: 'g711_ulaw', input_audio_transcription: { model: 'whisper-1', language: 'en' } },
+      });
+      await waitFor(() => s.ofType('transcription_session.updated').length === 1, { what: 'the beta update' });
+    });
+    const speech16 = synthetic.filter((s) => s.id.endsWith('festival-slt-hts')).slice(5, 10);
+    const at16 = await streamed(speech16, PCM16, 4, async (s) => {
+      // The SDK's type says 24000; this server resamples any rate, so the event goes out as JSON of its own.
+      s.sendRaw({
+        type: 'session.update',
+        session: { type: 'transcription', audio: { input: { format: { type: 'audio/pcm', rate: 16_000 } } } },
+      });
+      await waitFor(() => s.ofType('session.updated').length === 1, { what: 'session.updated' });
+    });
+    // The raw engine on the same μ-law audio, brought to 16 kHz by the service's resampler (what the engine sees).
+    const dir = mkdtempSync(join(tmpdir(), 'asr-realtime-ulaw-'));
+    const narrow = speech8.map((s) => {
+      const resampler = new Resampler(8000, 16_000);
+      const decoded = decodeMulaw(MULAW.convert(pcm16k(s.file)));
+      const file = join(dir, `${s.id}.wav`);
+      writeFileSync(file, encodeWav(Float32Array.from([...resampler.push(decoded), ...resampler.flush()])));
+      return { ...s, file };
+    });
+    const contradictions = checkDeltas([...at8.items, ...at16.items]);
+    console.log(
+      `realtime ${MULAW.name} 4×: WER ${at8.wer.toFixed(2)}% (raw engine on the same 8 kHz audio ${(await raw(narrow)).toFixed(2)}%); ` +
+        `${PCM16.name} 4×: WER ${at16.wer.toFixed(2)}% (raw engine ${(await raw(speech16)).toFixed(2)}%); ` +
+        `finals contradicting their deltas: ${contradictions}/${at8.items.length + at16.items.length}`,
+    );
+    expect(at8.items.length).toBeGreaterThanOrEqual(speech8.length);
+    expect(at16.items.length).toBeGreaterThanOrEqual(speech16.length);
+    // Telephone-band audio, mostly the recordings: the native protocol's bound for recorded speech.
+    expect(at8.wer).toBeLessThanOrEqual(45);
+    expect(at16.wer).toBeLessThanOrEqual(35);
+  });
+
+  it('turn_detection null: each commit is an item, cut where it falls; an empty commit is refused', async () => {
+    const speech = synthetic.filter((s) => s.id.endsWith('festival-slt-hts')).slice(15, 20);
+    const session = await open();
+    session.rt.send({
+      type: 'session.update',
+      session: { type: 'transcription', audio: { input: { turn_detection: null } } },
+    });
+    await waitFor(() => session.ofType('session.updated').length === 1, { what: 'session.updated' });
+    for (const sample of speech) {
+      await session.append(
+        PCM24.convert(Buffer.concat([silence16k(0.5), pcm16k(sample.file), silence16k(0.3)])),
+        PCM24,
+        4,
+      );
+      session.rt.send({ type: 'input_audio_buffer.commit' });
+    }
+    await waitFor(() => session.done().length === speech.length, { what: 'one item per commit', timeoutMs: 60_000 });
+    session.rt.send({ type: 'input_audio_buffer.commit', event_id: 'nothing-left' });
+    await waitFor(() => session.ofType('error').length === 1, { what: 'the empty commit refused' });
+    expect(await session.close()).toBe(1000);
+    expect(session.ofType('input_audio_buffer.speech_started')).toEqual([]);
+    const items = session.items();
+    const wer = corpusWer([
+      { reference: speech.map((s) => s.reference).join(' '), hypothesis: items.map((i) => i.transcript).join(' ') },
+    ]);
+    console.log(
+      `realtime manual commits: ${items.length} items, WER ${wer.toFixed(2)}% (raw engine ${(await raw(speech)).toFixed(2)}%)`,
+    );
+    expect(items.map((i) => i.itemId)).toEqual(
+      session.ofType('input_audio_buffer.committed').map((c) => c.event.item_id),
+    );
+    expect(wer).toBeLessThanOrEqual(35);
+    expect(session.ofType('error')[0]!.event.error).toMatchObject({
+      code: 'input_audio_buffer_commit_empty',
+      event_id: 'nothing-left',
+    });
+    // The SDK hands error events to its error listener too.
+    expect(session.errors).toEqual([expect.stringMatching(/input_audio_buffer_commit_empty/) as string]);
+  });
+
+  it('a conversation session (model=) is refused with HTTP 400 before the upgrade', async () => {
+    const refused = new OpenAIRealtimeWS({ model: 'gpt-realtime', options: { ca } }, client);
+    const errors: string[] = [];
+    refused.on('error', (error) => errors.push(error.message));
+    await new Promise((resolve) => refused.socket.once('close', resolve));
+    expect(errors).toEqual([expect.stringMatching(/400/) as string]);
+  });
+
+  it('every server event captured validates against docs/asyncapi-realtime.yaml and has each field the SDK marks required', () => {
+    const types = new DeclaredTypes(join(dirname(require.resolve('openai')), 'resources/realtime/realtime.d.ts'));
+    const captured = sessions.flatMap((s) => s.captured.map((c) => c.event));
+    const kinds = new Set(captured.map((e) => e.type));
+    expect([...kinds].sort()).toEqual(
+      [
+        'session.created',
+        'session.updated',
+        'transcription_session.updated',
+        'input_audio_buffer.speech_started',
+        'input_audio_buffer.speech_stopped',
+        'input_audio_buffer.committed',
+        'conversation.item.input_audio_transcription.delta',
+        'conversation.item.input_audio_transcription.completed',
+        'error',
+      ].sort(),
+    );
+    for (const event of captured) {
+      expect({ event, problem: validate(event) }).toEqual({ event, problem: undefined });
+      // The beta event's type marks client_secret required, though its own comment says the WebSocket never sends it.
+      const problems = types
+        .violations(event, SDK_TYPE[event.type]!)
+        .filter(
+          (p) =>
+            !(
+              event.type === 'transcription_session.updated' && p.endsWith('.session.client_secret: required, missing')
+            ),
+        );
+      expect({ event, problems }).toEqual({ event, problems: [] });
+    }
+    expect(new Set(captured.map((e) => e.event_id)).size).toBe(captured.length);
+    console.log(`realtime: ${captured.length} server events checked (schema and SDK types)`);
+    // The checks can fail: a completed without usage, or with a number for its transcript, is caught by both.
+    const broken = structuredClone(captured.find((e) => e.type.endsWith('.completed'))!);
+    delete broken.usage;
+    expect(validate(broken)).toBeDefined();
+    expect(types.violations(broken, SDK_TYPE[broken.type]!)).toEqual([
+      expect.stringMatching(/usage: required/) as string,
+    ]);
+    expect(types.violations({ ...broken, transcript: 3 }, SDK_TYPE[broken.type]!).length).toBeGreaterThan(1);
+  });
+});
