@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from './support/test-app';
 import { childEnv, REPO_ROOT } from './support/processes';
+import { selfSignedCertificate } from './support/tls';
 
 const MARKER = '<!-- readme-example -->';
 
@@ -30,10 +31,19 @@ function runShell(script: string, cwd: string): Promise<{ status: number | null;
 
 describe('README examples', () => {
   let t: TestApp;
+  /** The same service behind its own TLS: the `openai` SDK's realtime client only connects with wss:. */
+  let secure: TestApp;
+  let certificate: string;
   beforeAll(async () => {
     t = await startTestApp();
+    const tls = selfSignedCertificate(t.dir);
+    certificate = tls.cert;
+    secure = await startTestApp({ env: { TLS_CERT_FILE: tls.cert, TLS_KEY_FILE: tls.key } });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await secure.close();
+  });
 
   it('has runnable examples', () => {
     expect(readmeExamples().length).toBeGreaterThan(0);
@@ -43,9 +53,12 @@ describe('README examples', () => {
   it('runs every marked example against a listening service', async () => {
     let output = '';
     for (const block of readmeExamples()) {
+      const securePort = new URL(secure.url).port;
       const script = block
         .replaceAll('http://localhost:8000', t.url)
-        .replaceAll('ws://localhost:8000', t.url.replace(/^http/, 'ws'));
+        .replaceAll('ws://localhost:8000', t.url.replace(/^http/, 'ws'))
+        .replaceAll('https://localhost:8443', `https://localhost:${securePort}`)
+        .replaceAll('/etc/asr-api/tls/cert.pem', certificate);
       const result = await runShell(script, REPO_ROOT);
       if (result.status !== 0) {
         throw new Error(`README example failed (exit ${result.status}):\n${block}\n--- output ---\n${result.output}`);
@@ -62,5 +75,10 @@ describe('README examples', () => {
     expect(output).toContain('WEBVTT');
     // asr-api stream: a final line, "[start → end] text".
     expect(output).toMatch(/\[\d+\.\d{2} → \d+\.\d{2}\] [a-z ]{10,}/);
+    // The other protocols' own SDKs, each with a transcript.
+    expect(output).toMatch(/openai rest: [a-z ]{10,} \(\d+ segments\)/);
+    expect(output).toMatch(/openai realtime: [a-z ]{10,}/);
+    expect(output).toMatch(/deepgram prerecorded: [a-z ]{10,}/);
+    expect(output).toMatch(/deepgram live: [a-z ]{10,}/);
   });
 });
