@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { loadConfigOrThrow } from '@asr/config';
 import {
+  authenticatorFor,
   authenticatorFor as authenticator,
   bearer,
   nameOf,
@@ -8,6 +9,7 @@ import {
   upgradeRequest as upgrade,
   WITH_KEYS,
 } from '../../../test/support/auth-fixtures';
+import { OPEN_TENANT } from './api-keys';
 import type { LiveProtocolName } from './handshake-credentials';
 import { StreamTokens } from './stream-tokens';
 
@@ -64,6 +66,21 @@ describe('Authenticator.handshake: OpenAI Realtime', () => {
     expect(verdict).toMatchObject({ ok: true, caller: { id: ALPHA }, session });
     const plain = authenticator().auth.handshake('realtime', upgrade(bearer('alpha-key')), new URLSearchParams());
     expect(plain.ok && 'session' in plain).toBe(false);
+  });
+
+  it('a server without keys still applies the session an ephemeral key was minted with (a browser app’s preset)', () => {
+    const open = authenticatorFor({});
+    const session = { type: 'transcription', audio: { input: { format: { type: 'audio/pcma' } } } };
+    const key = open.tokens.mintEphemeral(OPEN_TENANT, { session }).key;
+    const request = upgrade(offering('realtime', `openai-insecure-api-key.${key}`));
+    expect(open.auth.handshake('realtime', request, new URLSearchParams())).toMatchObject({ ok: true, session });
+    // Another server's key carries nothing here: its preset is not trusted.
+    const other = foreignTokens({ SECRET_KEY: 'another-server-secret-0123456789' }).mintEphemeral(OPEN_TENANT, {
+      session,
+    }).key;
+    const foreign = upgrade(offering('realtime', `openai-insecure-api-key.${other}`));
+    const verdict = open.auth.handshake('realtime', foreign, new URLSearchParams());
+    expect(verdict.ok && 'session' in verdict).toBe(false);
   });
 
   it.each<[string, () => IncomingHttpHeaders, string]>([

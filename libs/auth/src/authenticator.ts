@@ -103,7 +103,7 @@ export class Authenticator {
   handshake(protocol: LiveProtocolName, request: IncomingMessage, query: URLSearchParams): AuthVerdict {
     if (protocol === 'native') return this.stream(request, query);
     const address = clientAddress(request, this.trust);
-    if (!this.keys.enabled) return this.rate(this.anonymous(address));
+    if (!this.keys.enabled) return this.rate(this.anonymous(address), this.openServerPreset(protocol, request));
     if (hasKeyParam(query) || query.has('token'))
       return refused(
         unauthorized(
@@ -183,6 +183,18 @@ export class Authenticator {
     if (!verdict.ok && credential.startsWith(EPHEMERAL_KEY_PREFIX))
       return this.tokenCaller(this.tokens.verifyEphemeral(credential), 'ephemeral key');
     return verdict;
+  }
+
+  /**
+   * A server without keys checks no credential, but an ephemeral key it minted still carries the session a browser
+   * app asked for (its format, turn detection): that preset applies, as it would with keys.
+   */
+  private openServerPreset(protocol: LiveProtocolName, request: IncomingMessage): SessionPreset | undefined {
+    if (protocol !== 'realtime') return undefined;
+    const presented = handshakeCredential(protocol, request.headers);
+    if (presented.kind !== 'credential' || !looksLikeEphemeralKey(presented.value)) return undefined;
+    const check = this.tokens.verifyEphemeral(presented.value);
+    return check.ok ? check.session : undefined;
   }
 
   /** Deepgram: an API key, or a stream token (what a browser holds instead of a key). */

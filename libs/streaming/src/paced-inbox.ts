@@ -8,6 +8,11 @@ const BURST_S = 2;
  */
 const PAUSE_BACKLOG_S = 2;
 export const MAX_BACKLOG_S = 30;
+/**
+ * Messages waiting behind the audio (commits, finalizes, settings) past which the client is given up on too: each is
+ * held until its turn, so a client flooding them while a little audio waits would otherwise grow this without bound.
+ */
+export const MAX_QUEUED_ITEMS = 1000;
 
 export interface PacedInboxOptions<T> {
   /** STREAM_MAX_RATE: audio is worked through at most this many times real time (after a short burst). */
@@ -18,7 +23,7 @@ export interface PacedInboxOptions<T> {
   pause: () => void;
   /** The backlog has drained to half the pause mark: read the socket again. */
   resume: () => void;
-  /** More than MAX_BACKLOG_S is waiting: the client ignores backpressure. */
+  /** More than MAX_BACKLOG_S of audio or MAX_QUEUED_ITEMS messages are waiting: the client ignores backpressure. */
   overflow: () => void;
   /** A handler threw: the framing ends the session. */
   failed: (error: unknown) => void;
@@ -35,6 +40,7 @@ export class PacedInbox<T> {
   private readonly entries: Entry<T>[] = [];
   private readonly startedAt = performance.now();
   private backlogSeconds = 0;
+  private queuedItems = 0;
   private processedSeconds = 0;
   private draining: Promise<void> | undefined;
   private paused = false;
@@ -54,7 +60,9 @@ export class PacedInbox<T> {
   }
 
   push(item: T): void {
+    this.queuedItems += 1;
     this.enqueue({ kind: 'item', item });
+    if (this.queuedItems > MAX_QUEUED_ITEMS) this.options.overflow();
   }
 
   /** Drops what is waiting; nothing more is worked through. */
@@ -72,8 +80,12 @@ export class PacedInbox<T> {
   private async drain(): Promise<void> {
     try {
       for (let entry = this.entries.shift(); entry && !this.stopped; entry = this.entries.shift()) {
-        if (entry.kind === 'item') await this.options.onItem(entry.item);
-        else await this.work(entry.data, entry.seconds);
+        if (entry.kind === 'item') {
+          this.queuedItems -= 1;
+          await this.options.onItem(entry.item);
+        } else {
+          await this.work(entry.data, entry.seconds);
+        }
         if (this.paused && this.backlogSeconds < PAUSE_BACKLOG_S / 2 && !this.stopped) {
           this.paused = false;
           this.options.resume();

@@ -10,7 +10,7 @@ import { CLOSE, emptySessionStats, type CloseReason, type SessionStats } from '.
 import type { SessionRecorder } from './session-recorder';
 import type { StreamingStats } from './streaming-stats';
 import type { FinalTranscript, PipelineEvent } from './pipeline-events';
-import { MAX_BACKLOG_S, PacedInbox } from './paced-inbox';
+import { MAX_BACKLOG_S, MAX_QUEUED_ITEMS, PacedInbox } from './paced-inbox';
 import { StreamPipeline } from './stream-pipeline';
 
 export interface SessionContext {
@@ -68,7 +68,7 @@ export class StreamSession {
         this.abort(
           CLOSE.policy,
           'too_fast',
-          `more than ${MAX_BACKLOG_S} s of audio is waiting to be processed; send at most ${ctx.limits.maxRate}× real time`,
+          `more than ${MAX_BACKLOG_S} s of audio or ${MAX_QUEUED_ITEMS} messages are waiting to be processed; send at most ${ctx.limits.maxRate}× real time and wait for answers`,
         ),
       failed: (error) => this.fail(error),
     });

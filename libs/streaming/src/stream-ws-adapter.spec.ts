@@ -14,6 +14,11 @@ describe('selectSubprotocol', () => {
     expect(selectSubprotocol(new Set(['chat', 'superchat']))).toBe('chat');
   });
 
+  it('never echoes an OpenAI credential, even when it is all that was offered', () => {
+    expect(selectSubprotocol(new Set(['openai-insecure-api-key.sk-live-key']))).toBe(false);
+    expect(selectSubprotocol(new Set(['openai-insecure-api-key.sk-live-key', 'chat']))).toBe('chat');
+  });
+
   it('answers no offer with none', () => {
     expect(selectSubprotocol(new Set())).toBe(false);
   });

@@ -13,18 +13,20 @@ export interface StreamWsAdapterOptions {
 
 /** Subprotocols that name a protocol, not a credential: the one echoed back when a client offers it. */
 const PROTOCOL_NAMES = ['realtime', 'token', 'bearer'];
+/** OpenAI's browser credential: never echoed. */
+const CREDENTIAL_PREFIX = 'openai-insecure-api-key.';
 
 /**
  * The subprotocol the server answers with. Browsers put credentials in subprotocols (OpenAI's
  * `openai-insecure-api-key.<key>`, Deepgram's `token`, `<key>`), and the answer is a response header proxies and
- * logs keep: a protocol name is echoed when one was offered, never the key. (A browser fails a handshake whose offer
- * got no answer, so something offered is always chosen.)
+ * logs keep: a protocol name is echoed when one was offered, never a credential. Otherwise the first entry that is
+ * not OpenAI's credential; an offer of nothing else gets no subprotocol (a browser then fails the handshake, which
+ * is better than a key in a response header).
  */
 export function selectSubprotocol(offered: Set<string>): string | false {
   const named = PROTOCOL_NAMES.find((name) => offered.has(name));
   if (named) return named;
-  const [first] = offered;
-  return first ?? false;
+  return [...offered].find((entry) => !entry.startsWith(CREDENTIAL_PREFIX)) ?? false;
 }
 
 /**
