@@ -4,7 +4,8 @@
 #   other lane: ESLint, Prettier and tsc, then the suites that mostly wait (a 65 s request through nginx, fake
 #               providers with fixed delays, npm in the Dockerfile's steps, child processes, a browser playing its
 #               microphone in real time), the long-recording suite (no timing in it) and the fault and fuzz suites,
-#               which balance the two.
+#               which balance the two (the Deepgram suites, TLS and the mixed-protocol suite too: they balance
+#               the Realtime and telephony suites in the main lane).
 # Exit status non-zero when anything in either lane fails. Extra arguments go to both Jest runs.
 set -uo pipefail
 
@@ -27,6 +28,12 @@ OTHER=(
   test/client-faults.e2e-spec.ts
   test/slow-peers.e2e-spec.ts
   test/tenancy.e2e-spec.ts
+  test/deepgram-live.e2e-spec.ts
+  test/deepgram-prerecorded.e2e-spec.ts
+  test/tls.e2e-spec.ts
+  test/openai-audio-remote.e2e-spec.ts
+  test/live-protocol-auth.e2e-spec.ts
+  test/live-protocols-mixed.e2e-spec.ts
 )
 
 (

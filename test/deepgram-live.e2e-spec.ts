@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DeepgramClient, type DeepgramEnvironmentUrls } from '@deepgram/sdk';
+import { DeepgramClient } from '@deepgram/sdk';
 import { WebSocket } from 'ws';
 import { serverMessageValidator } from './support/asyncapi';
 import { DeclaredTypes } from './support/declared-types';
+import { deepgramEnvironment, deepgramFinals, type DeepgramMessage, deepgramSession } from './support/deepgram-client';
 import { corpusSentences, librivoxSamples, mapLimit, type SpeechSample, synthesise } from './support/speech';
 import { connect, finalsOf, refusedHandshake, sendAudio, type StreamRun, streamUrl } from './support/stream-client';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -19,18 +20,6 @@ const SECRET_KEY = 'a-test-secret-key-of-at-least-32-characters';
 const IDENTICAL_SAMPLES = 8;
 /** Multiples of real time the clients send at: the engine, not the socket, sets the pace. */
 const PACE = 16;
-
-type ConnectArgs = Parameters<DeepgramClient['listen']['v1']['connect']>[0];
-type Socket = Awaited<ReturnType<DeepgramClient['listen']['v1']['connect']>>;
-
-/** A message as the SDK delivers it (parsed JSON), with the SDK type it claims to be. */
-type Captured = { type: string; [field: string]: unknown };
-
-interface DeepgramRun {
-  messages: Captured[];
-  closeCode: number;
-  closeReason: string;
-}
 
 /** The audio formats under test: what the Deepgram client says, and what the native protocol says for the same bytes. */
 interface Format {
@@ -63,12 +52,6 @@ const MULAW_8K: Format = {
   maxWer: 45,
 };
 
-/** The SDK's `environment` pointed at the test app: live joins `production` with /v1/listen. */
-function environment(url: string): DeepgramEnvironmentUrls {
-  const ws = url.replace(/^http/, 'ws');
-  return { base: url, production: ws, agent: ws, agentRest: url };
-}
-
 /**
  * The samples one after another with 1.2 s of silence between, as 16-bit PCM at `rate` (sox), then in `format`;
  * `prefixEnds[i]`: where the audio of the first i + 1 samples and 1 s of the silence after them ends, in bytes.
@@ -92,38 +75,6 @@ function sessionAudio(samples: SpeechSample[], format: Format): { audio: Buffer;
   return { audio, prefixEnds };
 }
 
-/** Sends `audio` in 20 ms frames at `pace` × real time. */
-async function sendPaced(send: (frame: Buffer) => void, audio: Buffer, bytesPerSecond: number, pace: number) {
-  const frame = Math.round(bytesPerSecond / 50);
-  const started = performance.now();
-  for (let at = 0; at < audio.length; at += frame) {
-    send(audio.subarray(at, at + frame));
-    const due = ((at + frame) / bytesPerSecond / pace) * 1000 - (performance.now() - started);
-    if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
-  }
-}
-
-/** One session through the official SDK: connect, stream, CloseStream, and every message until the close. */
-async function deepgramSession(
-  client: DeepgramClient,
-  args: ConnectArgs,
-  audio: Buffer,
-  bytesPerSecond: number,
-  pace = PACE,
-) {
-  const socket: Socket = await client.listen.v1.connect({ reconnectAttempts: 0, ...args });
-  const messages: Captured[] = [];
-  socket.on('message', (message) => messages.push(message as unknown as Captured));
-  const closed = new Promise<DeepgramRun>((resolve) =>
-    socket.on('close', (event) => resolve({ messages, closeCode: event.code, closeReason: event.reason })),
-  );
-  socket.connect();
-  await socket.waitForOpen();
-  await sendPaced((frame) => socket.sendMedia(frame), audio, bytesPerSecond, pace);
-  socket.sendCloseStream({ type: 'CloseStream' });
-  return closed;
-}
-
 /** The same audio over the native protocol, sent the same way. */
 async function nativeSession(t: TestApp, format: Format, audio: Buffer): Promise<StreamRun> {
   const { socket, run } = await connect(streamUrl(t.url, `${format.native}&interim_results=false`), {
@@ -138,11 +89,6 @@ async function nativeSession(t: TestApp, format: Format, audio: Buffer): Promise
   return run;
 }
 
-const deepgramFinals = (run: DeepgramRun): string[] =>
-  run.messages
-    .filter((m) => m.type === 'Results' && m.is_final === true)
-    .map((m) => (m.channel as { alternatives: { transcript: string }[] }).alternatives[0]!.transcript);
-
 const SDK_TYPE: Record<string, string> = {
   Results: 'ListenV1Results',
   SpeechStarted: 'ListenV1SpeechStarted',
@@ -155,7 +101,7 @@ describe("the official @deepgram/sdk live client against GET /v1/listen (Deepgra
   let client: DeepgramClient;
   let synthetic: SpeechSample[];
   /** Every message any session received, for the schema and type checks at the end. */
-  const captured: Captured[] = [];
+  const captured: DeepgramMessage[] = [];
   const validate = serverMessageValidator('asyncapi-deepgram.yaml');
 
   beforeAll(async () => {
@@ -165,7 +111,7 @@ describe("the official @deepgram/sdk live client against GET /v1/listen (Deepgra
     // protocols, one session at a time).
     const sentences = corpusSentences().map((text, i) => ({ text, id: `s${i}` }));
     synthetic = await mapLimit(sentences, 2, ({ text, id }) => synthesise(text, 'flite-slt', dir, id));
-    client = new DeepgramClient({ apiKey: KEY, environment: environment(t.url) });
+    client = new DeepgramClient({ apiKey: KEY, environment: deepgramEnvironment(t.url) });
   });
   afterAll(() => t.close());
 
@@ -176,7 +122,13 @@ describe("the official @deepgram/sdk live client against GET /v1/listen (Deepgra
       const reference = speech.map((s) => s.reference).join(' ');
       const { audio, prefixEnds } = sessionAudio(speech, format);
       const began = performance.now();
-      const run = await deepgramSession(client, { model: 'nova-3', ...format.deepgram }, audio, format.bytesPerSecond);
+      const run = await deepgramSession(
+        client,
+        { model: 'nova-3', ...format.deepgram },
+        audio,
+        format.bytesPerSecond,
+        PACE,
+      );
       const deepgramS = (performance.now() - began) / 1000;
       captured.push(...run.messages);
       expect(run.closeCode).toBe(1000);
@@ -232,7 +184,7 @@ describe("the official @deepgram/sdk live client against GET /v1/listen (Deepgra
     );
     captured.push(...run.messages);
     const types = run.messages.map((m) => m.type);
-    const isFinal = (m: Captured): boolean => m.type === 'Results' && m.is_final === true;
+    const isFinal = (m: DeepgramMessage): boolean => m.type === 'Results' && m.is_final === true;
     const firstFinal = run.messages.findIndex(isFinal);
     expect(types[0]).toBe('SpeechStarted');
     expect(types.filter((type) => type === 'SpeechStarted')).toHaveLength(run.messages.filter(isFinal).length);
@@ -252,7 +204,7 @@ describe("the official @deepgram/sdk live client against GET /v1/listen (Deepgra
       ['no encoding', client, { model: 'nova-3' }],
       [
         'wrong key',
-        new DeepgramClient({ apiKey: 'not-the-key', environment: environment(t.url) }),
+        new DeepgramClient({ apiKey: 'not-the-key', environment: deepgramEnvironment(t.url) }),
         { model: 'nova-3', ...LINEAR16_16K.deepgram },
       ],
     ] as const) {

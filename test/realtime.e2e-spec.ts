@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { OpenAIRealtimeWS } from 'openai/realtime/ws';
 import { WebSocket } from 'ws';
@@ -10,6 +9,7 @@ import { decodeMulaw, encodeWav, Resampler } from '@asr/audio';
 import { serverMessageValidator } from './support/asyncapi';
 import { DeclaredTypes } from './support/declared-types';
 import { rawEngineTranscripts } from './support/raw-engine';
+import { type RealtimeItem, RealtimeSession } from './support/realtime-client';
 import { librivoxSamples, type SpeechSample, synthesiseCorpus } from './support/speech';
 import { sendAudio } from './support/stream-client';
 import { startTestApp, type TestApp } from './support/test-app';
@@ -39,25 +39,6 @@ const SDK_TYPE: Record<string, string> = {
   'conversation.item.input_audio_transcription.failed': 'ConversationItemInputAudioTranscriptionFailedEvent',
   error: 'RealtimeErrorEvent',
 };
-
-type ServerEvent = Record<string, unknown> & { type: string; event_id: string };
-
-interface Captured {
-  event: ServerEvent;
-  /** performance.now() when the SDK emitted it. */
-  at: number;
-}
-
-/** One item's story, from the events of its session. */
-interface Item {
-  itemId: string;
-  transcript: string | undefined;
-  deltas: Captured[];
-  done: Captured;
-  /** From speech_started to speech_stopped (server VAD only). */
-  durationMs: number | undefined;
-  logprobs: unknown;
-}
 
 interface Format {
   name: string;
@@ -101,96 +82,13 @@ function sessionAudio(samples: SpeechSample[], format: Format): { audio: Buffer;
   };
 }
 
-/** A Realtime session through the SDK, every server event captured with the time it came. */
-class RealtimeSession {
-  readonly captured: Captured[] = [];
-  readonly errors: string[] = [];
-  readonly rt: OpenAIRealtimeWS;
-  private readonly closed: Promise<number>;
-
-  constructor(client: OpenAI, ca: Buffer) {
-    this.rt = new OpenAIRealtimeWS({ intent: 'transcription', options: { ca } }, client);
-    this.rt.on('event', (event) =>
-      this.captured.push({ event: event as unknown as ServerEvent, at: performance.now() }),
-    );
-    this.rt.on('error', (error) => this.errors.push(error.message));
-    this.closed = new Promise((resolve) => this.rt.socket.once('close', (code) => resolve(code)));
-  }
-
-  ofType(type: string): Captured[] {
-    return this.captured.filter((c) => c.event.type === type);
-  }
-
-  async opened(): Promise<void> {
-    await waitFor(() => this.ofType('session.created').length === 1, { what: 'session.created' });
-  }
-
-  /** Sends a raw event, for what the SDK's types do not have (this server's extensions, the beta API). */
-  sendRaw(event: unknown): void {
-    this.rt.socket.send(JSON.stringify(event));
-  }
-
-  /** Appends `audio` in 100 ms events at `pace` × real time. */
-  async append(audio: Buffer, format: Format, pace: number): Promise<void> {
-    const step = format.bytesPerSecond / 10;
-    const started = performance.now();
-    for (let at = 0; at < audio.length; at += step) {
-      this.rt.send({ type: 'input_audio_buffer.append', audio: audio.subarray(at, at + step).toString('base64') });
-      const due = ((at + step) / format.bytesPerSecond / pace) * 1000 - (performance.now() - started);
-      if (due > 0) await sleep(due);
-    }
-  }
-
-  /** Server VAD: every utterance started has been committed and transcribed, and nothing came for a second. */
-  async settled(): Promise<void> {
-    await waitFor(
-      () => {
-        const started = this.ofType('input_audio_buffer.speech_started').length;
-        const committed = this.ofType('input_audio_buffer.committed').length;
-        const last = this.captured[this.captured.length - 1]!.at;
-        return started === committed && this.done().length === committed && performance.now() - last > 1000;
-      },
-      { what: 'every utterance transcribed', timeoutMs: 120_000, everyMs: 100 },
-    );
-  }
-
-  done(): Captured[] {
-    return this.captured.filter((c) => /input_audio_transcription\.(completed|failed)$/.test(c.event.type));
-  }
-
-  async close(): Promise<number> {
-    this.rt.close();
-    return this.closed;
-  }
-
-  items(): Item[] {
-    const started = new Map(this.ofType('input_audio_buffer.speech_started').map((c) => [c.event.item_id, c.event]));
-    const stopped = new Map(this.ofType('input_audio_buffer.speech_stopped').map((c) => [c.event.item_id, c.event]));
-    return this.done().map((done) => {
-      const itemId = done.event.item_id as string;
-      const start = started.get(itemId)?.audio_start_ms as number | undefined;
-      const end = stopped.get(itemId)?.audio_end_ms as number | undefined;
-      return {
-        itemId,
-        transcript: done.event.transcript as string | undefined,
-        deltas: this.ofType('conversation.item.input_audio_transcription.delta').filter(
-          (d) => d.event.item_id === itemId,
-        ),
-        done,
-        durationMs: start !== undefined && end !== undefined ? end - start : undefined,
-        logprobs: done.event.logprobs,
-      };
-    });
-  }
-}
-
 /** Items whose final contradicted the deltas sent before it (their deltas then do not add up to it). */
-function contradicted(items: Item[]): Item[] {
+function contradicted(items: RealtimeItem[]): RealtimeItem[] {
   return items.filter((item) => item.deltas.map((d) => d.event.delta).join('') !== item.transcript);
 }
 
 /** Deltas add up to each transcript unless the final contradicted them; a contradiction is never a mere prefix. */
-function checkDeltas(items: Item[]): number {
+function checkDeltas(items: RealtimeItem[]): number {
   for (const item of items) {
     const sent = item.deltas.map((d) => d.event.delta as string).join('');
     if (sent === item.transcript) continue;
@@ -246,7 +144,7 @@ describe('OpenAI Realtime transcription with the official SDK, over TLS, on the 
     format: Format,
     pace: number,
     configure: (session: RealtimeSession) => Promise<void>,
-  ): Promise<{ wer: number; items: Item[] }> {
+  ): Promise<{ wer: number; items: RealtimeItem[] }> {
     const { audio, reference } = sessionAudio(samples, format);
     const session = await open();
     await configure(session);

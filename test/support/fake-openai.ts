@@ -21,7 +21,13 @@ export type Behaviour =
    * for `include[]=logprobs`), diarized_json (speakers A and B, or the known speakers' names, half the words each);
    * POST /audio/translations answers verbose_json with task "translate".
    */
-  | { kind: 'ok'; text?: string; delayMs?: number | (() => number); stats?: boolean }
+  | {
+      kind: 'ok';
+      /** As a function: the text made from the request itself (say, naming how long its audio is). */
+      text?: string | ((seen: SeenRequest) => string);
+      delayMs?: number | (() => number);
+      stats?: boolean;
+    }
   /** Finds the sounds in the WAV it received and answers one "word" per sound, timed in that WAV. */
   | { kind: 'sounds' }
   | { kind: 'status'; status: number; retryAfter?: string; message?: string }
@@ -41,6 +47,8 @@ export type Behaviour =
  */
 export class FakeOpenAi {
   readonly seen: SeenRequest[] = [];
+  /** The requests whose answer was sent in full, in the order the answers went (`seen` is the arrival order). */
+  readonly answered: SeenRequest[] = [];
   private script: Behaviour[] = [];
   private server: Server | undefined;
   private readonly open = new Set<ServerResponse>();
@@ -53,6 +61,8 @@ export class FakeOpenAi {
 
   reset(): void {
     this.seen.length = 0;
+    this.answered.length = 0;
+    this.choose = undefined;
     this.script = [];
   }
 
@@ -92,27 +102,34 @@ export class FakeOpenAi {
       }
     }
     this.seen.push(seen);
+    res.on('finish', () => this.answered.push(seen));
     res.on('close', () => {
       if (!res.writableFinished) seen.aborted = true;
       this.open.delete(res);
     });
     this.open.add(res);
     if (body.length > this.maxBodyBytes) {
-      await this.answer({ kind: 'status', status: 413, message: 'Maximum content size limit exceeded' }, res);
+      await this.answer({ kind: 'status', status: 413, message: 'Maximum content size limit exceeded' }, res, seen);
       return;
     }
-    await this.answer(this.script.shift() ?? this.fallback, res, seen);
+    await this.answer(this.choose?.(seen) ?? this.script.shift() ?? this.fallback, res, seen);
   }
+
+  /**
+   * Picks a request's behaviour from the request itself (its fields, its audio), ahead of the script; undefined
+   * leaves that request to the script and the fallback. For faults aimed at one kind of request among many.
+   */
+  choose: ((seen: SeenRequest) => Behaviour | undefined) | undefined = undefined;
 
   /** Every request gets this behaviour when no script is left (default: `ok`). */
   fallback: Behaviour = { kind: 'ok' };
   /** Bodies above this many bytes get 413, as OpenAI's 25 MB limit does. */
   maxBodyBytes = Number.POSITIVE_INFINITY;
 
-  private async answer(behaviour: Behaviour, res: ServerResponse, seen?: SeenRequest): Promise<void> {
+  private async answer(behaviour: Behaviour, res: ServerResponse, seen: SeenRequest): Promise<void> {
     switch (behaviour.kind) {
       case 'sounds': {
-        const spans = soundsIn(seen?.file?.bytes ?? Buffer.alloc(0));
+        const spans = soundsIn(seen.file?.bytes ?? Buffer.alloc(0));
         const words = spans.map((span, i) => ({ word: `sound${i}`, start: span.start, end: span.end }));
         res.setHeader('content-type', 'application/json');
         res.end(
@@ -129,7 +146,10 @@ export class FakeOpenAi {
         const delayMs = typeof behaviour.delayMs === 'function' ? behaviour.delayMs() : behaviour.delayMs;
         if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
         if (res.destroyed) return;
-        const text = behaviour.text ?? 'hello from the fake provider';
+        const text =
+          typeof behaviour.text === 'function'
+            ? behaviour.text(seen)
+            : (behaviour.text ?? 'hello from the fake provider');
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify(okAnswer(text, seen, behaviour.stats ?? false)));
         return;

@@ -40,12 +40,19 @@ export function streamUrl(base: string, query = ''): string {
   return `${base.replace(/^http/, 'ws')}/api/v1/stream${query ? `?${query}` : ''}`;
 }
 
+/** Beyond headers, what a test client's handshake may need: the subprotocols it offers, the CA it trusts (wss:). */
+export interface HandshakeExtras {
+  protocols?: string[];
+  ca?: Buffer;
+}
+
 /** Opens a stream and collects every message (in `messages` as they come) until the server closes it. */
 export function connect(
   url: string,
   headers: Record<string, string> = {},
+  extras: HandshakeExtras = {},
 ): Promise<{ socket: WebSocket; messages: StreamMessage[]; run: Promise<StreamRun> }> {
-  const socket = new WebSocket(url, { headers });
+  const socket = new WebSocket(url, extras.protocols ?? [], { headers, ca: extras.ca });
   const messages: StreamMessage[] = [];
   socket.on('message', (data, isBinary) => {
     if (!isBinary) messages.push(JSON.parse((data as Buffer).toString('utf8')) as StreamMessage);
@@ -104,8 +111,9 @@ export function finalsOf(run: StreamRun): StreamMessage[] {
 export function refusedHandshake(
   url: string,
   headers: Record<string, string> = {},
+  extras: HandshakeExtras = {},
 ): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  const socket = new WebSocket(url, { headers });
+  const socket = new WebSocket(url, extras.protocols ?? [], { headers, ca: extras.ca });
   return new Promise((resolve, reject) => {
     socket.once('open', () => {
       socket.terminate();

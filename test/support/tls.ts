@@ -41,10 +41,10 @@ export interface HttpsAnswer {
 export async function httpsRequest(
   url: string,
   ca: Buffer,
-  options: { method?: string; body?: FormData; timeoutMs?: number } = {},
+  options: { method?: string; body?: FormData; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<HttpsAnswer> {
   let payload: Buffer | undefined;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.body) {
     // A Response serialises the form exactly as fetch would, boundary and all.
     const encoded = new Response(options.body);
