@@ -4,11 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { lagP99Ms, metricValue } from './lag.mjs';
+import { protocolClient } from './stream-clients.mjs';
 import { BENCH_SENTENCES, percentile, speechLoop, startServer } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { WebSocket } = require('ws');
-const FRAME_BYTES = 640; // 20 ms of 16 kHz 16-bit mono
+const NATIVE = protocolClient('native', { interimResults: true });
 export const PROVIDER_LATENCY_MS = 100;
 export const LAG_LIMIT_MS = 20;
 const OVERHEAD_LIMIT_MS = 50;
@@ -71,19 +72,26 @@ export async function scrapeServer(url) {
   };
 }
 
-/** A server of the build in `dist` (default: BENCH_DIST or ./dist) on the fake provider at `fakePort`, on core 0. */
-export async function startRemoteServer(fakePort, dir, dist) {
-  const server = await startServer({ ...streamServerEnv(dir), ...remoteProviderEnv(fakePort) }, dir, [], { dist });
+/**
+ * A server of the build in `dist` (default: BENCH_DIST or ./dist) on the fake provider at `fakePort`, on core 0;
+ * `env`: settings on top of the benchmark's.
+ */
+export async function startRemoteServer(fakePort, dir, dist, env = {}) {
+  const server = await startServer({ ...streamServerEnv(dir), ...remoteProviderEnv(fakePort), ...env }, dir, [], {
+    dist,
+  });
   pinServer(server.pid);
   return server;
 }
 
 /**
- * One level against a server on the fake provider (`query`: '' for the product's default, partials on); it holds
- * when the lag p99 and the final overhead p99 are under their limits.
+ * One level against a server on the fake provider, in the native protocol (`query`: '' for the product's default,
+ * partials on) or in `client`'s (bench/stream-clients.mjs, its own path and query); it holds when the lag p99 and
+ * the final overhead p99 are under their limits.
  */
 export async function runRemoteLevel(serverUrl, sessions, { query, ...options }) {
-  const url = `${serverUrl.replace('http', 'ws')}/api/v1/stream${query}`;
+  const path = options.client ? options.client.path : `/api/v1/stream${query}`;
+  const url = `${serverUrl.replace('http', 'ws')}${path}`;
   const sample = () => scrapeServer(serverUrl);
   const result = await runLevel(url, sessions, sample, { ...options, subtractMs: PROVIDER_LATENCY_MS });
   const holds =
@@ -91,25 +99,34 @@ export async function runRemoteLevel(serverUrl, sessions, { query, ...options })
   return { ...result, holds };
 }
 
-function openClient(url, index, loopFrames, onFinal) {
+function openClient(url, index, wire, client, onFinal) {
   const socket = new WebSocket(url);
-  const client = { socket, frame: (index * 37) % loopFrames, sent: 0, sentAt: new Float64Array(1 << 16), partials: 0 };
+  const loopFrames = wire.frames.length;
+  const state = { socket, frame: (index * 37) % loopFrames, sent: 0, sentAt: new Float64Array(1 << 16), partials: 0 };
+  state.errors = 0;
   const stoppedAt = new Map();
+  // When the client sent the audio where the server heard the speech end.
+  const sentAtEnd = (end) =>
+    state.sentAt[Math.min(state.sent - 1, Math.floor((end * client.rate * 2) / client.frameBytes)) & 0xffff];
   socket.on('message', (data) => {
-    const message = JSON.parse(data.toString());
-    if (message.type === 'speech.stopped') {
-      // When the client sent the audio where the server heard the speech end.
-      const frame = Math.min(client.sent - 1, Math.floor((message.end * 16000 * 2) / FRAME_BYTES));
-      stoppedAt.set(message.segment_id, client.sentAt[frame & 0xffff]);
-    } else if (message.type === 'transcript.partial') {
-      client.partials += 1;
-    } else if (message.type === 'transcript.final') {
-      const heard = stoppedAt.get(message.segment_id);
-      if (heard !== undefined) onFinal(performance.now() - heard);
+    const heard = client.read(JSON.parse(data.toString()));
+    if (heard.stopped !== undefined) {
+      stoppedAt.set(heard.stopped, sentAtEnd(heard.end));
+    } else if (heard.partial) {
+      state.partials += 1;
+    } else if ('final' in heard) {
+      const at = heard.final === undefined ? sentAtEnd(heard.end) : stoppedAt.get(heard.final);
+      if (at !== undefined) onFinal(performance.now() - at);
+    } else if ('error' in heard) {
+      state.errors += 1;
+      if (state.errors === 1) console.error(`${client.name} session ${index}: ${heard.error}`);
     }
   });
   return new Promise((resolve, reject) => {
-    socket.once('open', () => resolve(client));
+    socket.once('open', () => {
+      for (const text of client.opening) socket.send(text);
+      resolve(state);
+    });
     socket.once('error', reject);
   });
 }
@@ -118,24 +135,26 @@ function openClient(url, index, loopFrames, onFinal) {
  * `sessions` clients on `url` sending 20 ms frames in real time; after `warmupS` (every session past its first final:
  * connections to the provider open, code paths compiled), `windowS` seconds measure the server through `sample()`
  * and every final's delay after the end of speech, less `subtractMs` (the fake provider's own latency).
+ * `client`: the protocol spoken (bench/stream-clients.mjs; default the native one), `loop` 16-bit PCM at its rate.
  */
-export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, subtractMs }) {
-  const loopFrames = Math.floor(loop.length / FRAME_BYTES);
+export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, subtractMs, client = NATIVE }) {
+  const wire = client.frames(loop);
+  const loopFrames = wire.frames.length;
+  const sendOptions = { binary: wire.binary };
   const overheads = [];
   let measuring = false;
   const clients = [];
   for (let i = 0; i < sessions; i += 1)
-    clients.push(await openClient(url, i, loopFrames, (ms) => measuring && overheads.push(ms - subtractMs)));
+    clients.push(await openClient(url, i, wire, client, (ms) => measuring && overheads.push(ms - subtractMs)));
   const started = performance.now();
   let ticks = 0;
   const tick = () => {
     ticks += 1;
-    for (const client of clients) {
-      const at = client.frame * FRAME_BYTES;
-      client.socket.send(loop.subarray(at, at + FRAME_BYTES));
-      client.sentAt[client.sent & 0xffff] = performance.now();
-      client.sent += 1;
-      client.frame = (client.frame + 1) % loopFrames;
+    for (const open of clients) {
+      open.socket.send(wire.frames[open.frame], sendOptions);
+      open.sentAt[open.sent & 0xffff] = performance.now();
+      open.sent += 1;
+      open.frame = (open.frame + 1) % loopFrames;
     }
     // Real-time pacing from the start, so a late tick is caught up, not dropped.
     timer = setTimeout(tick, Math.max(0, started + (ticks + 1) * 20 - performance.now()));
@@ -149,11 +168,10 @@ export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, 
   measuring = false;
   const after = await sample();
   const partials = clients.reduce((n, c) => n + c.partials, 0) - partialsBefore;
+  const errors = clients.reduce((n, c) => n + c.errors, 0);
   clearTimeout(timer);
   await Promise.all(clients.map(({ socket }) => new Promise((resolve) => socket.once('close', resolve).terminate())));
-  const stats = await fetch(
-    `${url.replace(/^ws/, 'http').replace(/\/api\/v1\/stream(\?.*)?$/, '')}/api/v1/streaming-stats`,
-  )
+  const stats = await fetch(`${new URL(url).origin.replace(/^ws/, 'http')}/api/v1/streaming-stats`)
     .then((r) => (r.ok ? r.json() : undefined))
     .catch(() => undefined);
   return {
@@ -163,6 +181,8 @@ export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, 
       : undefined,
     lagP99Ms: Number(after.lagP99Ms.toFixed(2)),
     cpuPercent: Math.round(((after.cpuS - before.cpuS) / windowS) * 100),
+    // The same to a tenth of a percent, for ratios between runs close to each other.
+    cpuPercentExact: Number((((after.cpuS - before.cpuS) / windowS) * 100).toFixed(1)),
     // Mean VAD batch (frames per inference) in the window; the bare server has none.
     vadMeanBatch:
       after.vadBatches > before.vadBatches
@@ -170,6 +190,8 @@ export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, 
         : undefined,
     finals: overheads.length,
     partials,
+    // Error messages the server sent (each client's first is printed).
+    ...(errors > 0 && { errors }),
     overheadP50Ms: overheads.length ? Number(percentile(overheads, 50).toFixed(1)) : null,
     overheadP99Ms: overheads.length ? Number(percentile(overheads, 99).toFixed(1)) : null,
   };

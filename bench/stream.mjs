@@ -10,11 +10,16 @@
 //   streaming path; --remote-partials measures that, with the product's default.
 //   --skip-remote / --skip-local leave a part out (the bare server runs at the levels the remote part reached, so
 //   not at all without it); --window S / --warmup S shorten the run to check the script.
+// The live protocols side by side: node bench/stream.mjs --framings [--rounds N] [levels…]   (default level 50,
+//   4 rounds) runs only the fake-provider part, in the native protocol, Deepgram's and OpenAI Realtime's against one
+//   server, and gives each protocol's CPU as a ratio to the native protocol's (bench/stream-framings.mjs); finals
+//   only unless --remote-partials.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LAG_RESOLUTION_MS } from './lag.mjs';
+import { runFramings } from './stream-framings.mjs';
 import {
   benchLoop,
   LAG_LIMIT_MS,
@@ -30,8 +35,8 @@ import {
 } from './stream-load.mjs';
 import { freePort, ROOT, startFakeProvider, startServer } from './support.mjs';
 
-const FLAGS = ['--local-finals-only', '--remote-partials', '--skip-remote', '--skip-local'];
-const args = parseStreamArgs(process.argv.slice(2), FLAGS);
+const FLAGS = ['--local-finals-only', '--remote-partials', '--skip-remote', '--skip-local', '--framings'];
+const args = parseStreamArgs(process.argv.slice(2), FLAGS, ['--rounds']);
 const LEVELS = args.levels.length > 0 ? args.levels : [100, 200, 300, 400, 500, 600];
 const LOCAL_FINAL_LIMIT_MS = 1500;
 // No parameter: the product's default (partials on).
@@ -39,6 +44,17 @@ const remoteQuery = args.flags.has('--remote-partials') ? '' : '?interim_results
 const localQuery = args.flags.has('--local-finals-only') ? '?interim_results=false' : '';
 
 pinLoadGenerator();
+if (args.flags.has('--framings')) {
+  const summary = await runFramings({
+    levels: args.levels.length > 0 ? args.levels : [50],
+    rounds: Number(args.options['--rounds'] ?? 4),
+    windowS: args.windowS,
+    warmupS: args.warmupS,
+    partials: args.flags.has('--remote-partials'),
+  });
+  console.log(JSON.stringify(summary, null, 2));
+  process.exit(0);
+}
 const loop = benchLoop();
 const window = { windowS: args.windowS, warmupS: args.warmupS };
 const run = (url, sessions, sample, subtractMs) => runLevel(url, sessions, sample, { loop, ...window, subtractMs });
