@@ -15,7 +15,7 @@ export {
   g711Table,
   isG711,
 } from './g711';
-export { PCM_ENCODINGS, type PcmEncoding, type PcmFormat, PcmStreamDecoder } from './pcm-stream-decoder';
+export { bytesPerFrame, PCM_ENCODINGS, type PcmEncoding, type PcmFormat, PcmStreamDecoder } from './pcm-stream-decoder';
 export { RingBuffer } from './ring-buffer';
 export { TempFiles } from './temp-files';
 export { isWav, WavStreamDecoder, type WavFormat } from './wav-stream-decoder';

@@ -13,6 +13,11 @@ export interface PcmFormat {
   channels: number;
 }
 
+/** Bytes of one sample frame (a sample of every channel) in `format`. */
+export function bytesPerFrame(format: PcmFormat): number {
+  return BYTES_PER_SAMPLE[format.encoding] * format.channels;
+}
+
 /**
  * Raw PCM (little-endian integers or floats, or G.711 μ-law / A-law bytes; read through typed-array views and
  * lookup tables: this runs for every frame of every stream) arriving in pieces of any length (a live stream's binary
@@ -27,7 +32,7 @@ export class PcmStreamDecoder {
 
   constructor(readonly format: PcmFormat) {
     this.bytesPerSample = BYTES_PER_SAMPLE[format.encoding];
-    this.frameBytes = this.bytesPerSample * format.channels;
+    this.frameBytes = bytesPerFrame(format);
     this.resampler =
       format.sampleRate === TARGET_SAMPLE_RATE ? undefined : new Resampler(format.sampleRate, TARGET_SAMPLE_RATE);
   }

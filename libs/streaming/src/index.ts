@@ -4,3 +4,4 @@ export { StreamingModule } from './streaming.module';
 export { StreamingService } from './streaming.service';
 export { StreamWsAdapter } from './stream-ws-adapter';
 export { slotCaller, STREAM_SLOT_TOPICS, StreamSlotBroker } from './stream-slots';
+export { stableUuid } from './deepgram/stable-uuid';

@@ -1,6 +1,7 @@
 import type { Transcript } from '@asr/asr';
 import type { ListenResponseOptions } from './listen-options';
-import { stableUuid, toListenResponse } from './listen-response';
+import { stableUuid } from '@asr/streaming';
+import { toListenResponse } from './listen-response';
 
 const TRANSCRIPT: Transcript = {
   text: 'Hello, world. Good day',

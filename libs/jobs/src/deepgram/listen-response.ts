@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Transcript, TranscriptSegment, TranscriptWord } from '@asr/asr';
 import { roundSeconds } from '@asr/audio';
+import { stableUuid } from '@asr/streaming';
 import type { ListenResponseOptions, ListenWarning } from './listen-options';
 
 /**
@@ -99,12 +99,6 @@ export interface ListenResponseInput {
   model: string;
   provider: string;
   options: ListenResponseOptions;
-}
-
-/** A UUID-shaped name derived from `seed`: the same input always gives the same id (a retried callback's match). */
-export function stableUuid(seed: string): string {
-  const hex = createHash('sha256').update(seed).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function plainWord(text: string): string {

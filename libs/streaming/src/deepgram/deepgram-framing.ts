@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { PcmEncoding } from '@asr/audio';
+import { bytesPerFrame } from '@asr/audio';
 import type { FrameAction, Framing, FramingClose, FramingEventContext, WireMessage } from '../framing';
 import type { FinalTranscript, PipelineEvent } from '../pipeline-events';
 import type { CloseReason, SessionStats } from '../protocol';
@@ -16,8 +16,6 @@ import {
 } from './deepgram-messages';
 import type { DeepgramSettings } from './deepgram-query';
 import { UtteranceEndWatch } from './utterance-end-watch';
-
-const BYTES_PER_SAMPLE: Record<PcmEncoding, number> = { pcm_s16le: 2, pcm_f32le: 4, pcm_mulaw: 1, pcm_alaw: 1 };
 
 /** RFC 6455 limits a close frame's reason to 123 bytes. */
 const MAX_CLOSE_REASON_BYTES = 123;
@@ -55,7 +53,7 @@ export class DeepgramFraming implements Framing {
 
   constructor(private readonly options: DeepgramFramingOptions) {
     const { format } = options.settings.stream;
-    this.frameBytes = BYTES_PER_SAMPLE[format.encoding] * format.channels;
+    this.frameBytes = bytesPerFrame(format);
     const gap = options.settings.utteranceEndS;
     this.utteranceEnd = gap === undefined ? undefined : new UtteranceEndWatch(gap);
   }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import { AsrProvider } from '@asr/asr';
@@ -8,6 +8,7 @@ import type { AcceptedHandshake, HandshakeRefusal, LiveProtocol } from '../live-
 import { DeepgramFraming } from './deepgram-framing';
 import type { DeepgramModel } from './deepgram-messages';
 import { type DeepgramEngine, parseDeepgramQuery } from './deepgram-query';
+import { stableUuid } from './stable-uuid';
 
 export const DEEPGRAM_LISTEN_PATH = '/v1/listen';
 
@@ -16,15 +17,6 @@ const MAX_HEADER_CHARS = 1000;
 
 function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, MAX_HEADER_CHARS);
-}
-
-/**
- * A UUID-shaped name derived from `seed`: the same provider and model always get the same id (as the prerecorded
- * endpoint's `metadata.models` names them).
- */
-function stableUuid(seed: string): string {
-  const hex = createHash('sha256').update(seed).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { parseClientEvent, REALTIME_CLIENT_EVENTS, REALTIME_EVENT_BOUNDS } from './realtime-events';
+import { hostileJson } from '../../../../test/support/hostile-json';
 
 /** Cases per property (issue 9 asks for at least 10,000 per fuzzed target). */
 const RUNS = 10_000;
@@ -9,26 +10,17 @@ const HOSTILE_RUNS = 300;
 const LIMITS = { maxSpeechPadMs: 1000 };
 
 /** What an attacker sends as a text frame: nesting up to 100,000 levels anywhere in an event, up to 1 MB. */
-const hostileFrame = fc
-  .record({
-    depth: fc.integer({ min: REALTIME_EVENT_BOUNDS.maxDepth, max: 100_000 }),
-    open: fc.constantFrom('[', '{"type":', '{"a":', '[{"type":'),
-    at: fc.constantFrom(
-      '{"type":@}',
-      '{"type":"session.update","session":@}',
-      '{"type":"session.update","session":{"type":"transcription","audio":{"input":{"turn_detection":@}}}}',
-      '{"type":"input_audio_buffer.append","audio":@}',
-      '{"type":"transcription_session.update","session":{"include":@}}',
-      '@',
-    ),
-    padding: fc.integer({ min: 0, max: 900_000 }),
-    closed: fc.boolean(),
-  })
-  .map(({ depth, open, at, padding, closed }) => {
-    const close = open === '[' ? ']' : open === '[{"type":' ? '0}]' : '0}';
-    const nested = `${open.repeat(depth)}${closed ? close.repeat(depth) : ''}`;
-    return `${at.replace('@', nested)}${' '.repeat(padding)}`.slice(0, 1_000_000);
-  });
+const hostileFrame = hostileJson({
+  minDepth: REALTIME_EVENT_BOUNDS.maxDepth,
+  sites: [
+    '{"type":@}',
+    '{"type":"session.update","session":@}',
+    '{"type":"session.update","session":{"type":"transcription","audio":{"input":{"turn_detection":@}}}}',
+    '{"type":"input_audio_buffer.append","audio":@}',
+    '{"type":"transcription_session.update","session":{"include":@}}',
+    '@',
+  ],
+});
 
 /** Values where the SDK puts objects: any JSON within the bound, to be accepted or refused, never thrown on. */
 const anyValue = fc.jsonValue({ maxDepth: 8 });

@@ -1,3 +1,4 @@
+import { bytesPerFrame } from '@asr/audio';
 import type { SegmenterSettingsMs } from '@asr/vad';
 import type { FrameAction, Framing, FramingClose, FramingEventContext, FramingPipeline, WireMessage } from '../framing';
 import type { FinalTranscript, PipelineEvent } from '../pipeline-events';
@@ -145,8 +146,7 @@ export class RealtimeFraming implements Framing {
         if (event.audio.length === 0) return [{ kind: 'keepalive' }];
         this.audioSent = true;
         const format = pcmFormatOf(this.requested.format);
-        const bytesPerSample = format.encoding === 'pcm_s16le' ? 2 : 1;
-        this.appendedS += event.audio.length / bytesPerSample / format.sampleRate;
+        this.appendedS += event.audio.length / bytesPerFrame(format) / format.sampleRate;
         return [{ kind: 'audio', data: event.audio }];
       }
       case 'input_audio_buffer.commit': {
