@@ -39,8 +39,8 @@ export interface ScriptedProviderOptions {
   script?: Script;
   capabilities?: Partial<AsrCapabilities>;
   /**
-   * Live decoding (an engine like the embedded one): `tryOpenLive` returns an utterance whose `feed` resolves to
-   * `partial(samplesFedSoFar)` after `feedDelayMs`; `finish` answers like `transcribe`. `liveSlots` bounds how
+   * Live previews (an engine like the embedded one): `tryOpenLive` returns an utterance whose `preview` resolves to
+   * `partial(samplesOfTheUtteranceSoFar)` after `feedDelayMs`; `finish` answers like `transcribe`. `liveSlots` bounds how
    * many are open at once (tryOpenLive returns undefined past it).
    */
   live?: { partial: (fedSamples: number) => string; feedDelayMs?: number; liveSlots?: number };
@@ -114,18 +114,16 @@ export class ScriptedProvider extends AsrProvider {
     if (!live || this.liveOpen >= (live.liveSlots ?? Infinity)) return undefined;
     this.liveOpened += 1;
     this.liveOpen += 1;
-    let fed = 0;
     let open = true;
     const close = (): void => {
       if (open) this.liveOpen -= 1;
       open = false;
     };
     return {
-      feed: async (samples) => {
-        if (!open) throw new Error('ScriptedProvider: feed after the live utterance ended');
+      preview: async (soFar) => {
+        if (!open) throw new Error('ScriptedProvider: preview after the live utterance ended');
         if (live.feedDelayMs) await sleep(live.feedDelayMs);
-        fed += samples.length;
-        return live.partial(fed);
+        return live.partial(soFar.length);
       },
       finish: async (all, signal) => {
         if (!open) throw new Error('ScriptedProvider: finish after the live utterance ended');

@@ -57,17 +57,17 @@ export interface TranscribeOptions {
 }
 
 /**
- * An utterance decoded while it is spoken (an engine that can: the embedded one), holding one of its decoders
+ * An utterance previewed while it is spoken (an engine that can: the embedded one), holding one of its decoders
  * from `tryOpenLive` until `finish` or `cancel`. Not re-entrant: await each call before the next.
  */
 export interface LiveUtterance {
-  /** Decodes more of the utterance's audio; resolves to the whole hypothesis so far. */
-  feed(samples: Float32Array): Promise<string>;
   /**
-   * The final transcript of the utterance, `all` of its audio decoded at once as an upload's chunk is (the
-   * hypothesis fed so far is only a preview), then the decoder is free again. `signal`: the caller gave up; the
-   * decoder is free again sooner.
+   * The hypothesis of the utterance so far: `soFar` (all of its audio up to now) decoded whole, as the final will
+   * be. Whole, not incremental: the engine's incremental search disagrees with its whole-utterance decode on most
+   * utterances, and a preview is only worth sending if the final will mostly keep it.
    */
+  preview(soFar: Float32Array): Promise<string>;
+  /** The final transcript of the utterance, `all` of its audio decoded at once, then the decoder is free again. */
   finish(all: Float32Array, signal?: AbortSignal): Promise<ChunkTranscript>;
   /** Frees the decoder without a result. */
   cancel(): void;

@@ -44,17 +44,17 @@ export function checkJsonBounds(text: string | Uint8Array, bounds: JsonBounds): 
   return undefined;
 }
 
-/** One loop over the bytes, outside strings, stopping at the first level past `maxDepth`. */
+/**
+ * One loop over the bytes outside strings, stopping at the first level past `maxDepth`. A string is skipped in one
+ * native search for its closing quote (a base64 audio string is most of a Realtime append's bytes).
+ */
 function nestsDeeperThan(bytes: Uint8Array, maxDepth: number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < bytes.length; i += 1) {
     const c = bytes[i];
-    if (inString) {
-      if (c === BACKSLASH) i += 1;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
+    if (c === QUOTE) {
+      i = closingQuote(bytes, i + 1);
+      if (i < 0) return false;
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       depth += 1;
       if (depth > maxDepth) return true;
@@ -63,6 +63,16 @@ function nestsDeeperThan(bytes: Uint8Array, maxDepth: number): boolean {
     }
   }
   return false;
+}
+
+/** The index of the quote that ends the string starting at `from` (one not escaped by a backslash), or -1. */
+function closingQuote(bytes: Uint8Array, from: number): number {
+  for (let at = bytes.indexOf(QUOTE, from); at >= 0; at = bytes.indexOf(QUOTE, at + 1)) {
+    let backslashes = 0;
+    while (at - backslashes - 1 >= from && bytes[at - backslashes - 1] === BACKSLASH) backslashes += 1;
+    if (backslashes % 2 === 0) return at;
+  }
+  return -1;
 }
 
 /** Client text to a JSON value, or why not: too large, too deep (both checked before parsing), or not JSON. */

@@ -23,7 +23,10 @@ export type PipelineEvent =
 export interface PartialTranscript {
   type: 'partial';
   segmentId: number;
+  /** The whole hypothesis so far. */
   text: string;
+  /** Its words the hypotheses agree on (only ever grows within an utterance); the final begins with them. */
+  stable: string;
   start: number;
   end: number;
 }

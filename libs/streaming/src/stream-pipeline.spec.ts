@@ -302,7 +302,7 @@ describe('StreamPipeline', () => {
 
   it('partials from a remote provider: the growing utterance re-transcribed every chunk, then one final', async () => {
     const h = harness(
-      { script: (call) => ({ text: call.options.wordTimestamps ? 'final text' : `heard ${lengthOf(call.samples)}` }) },
+      { script: (call) => ({ text: call.options.wordTimestamps ? 'final text' : 'final' }) },
       { settings: { interimResults: true } },
     );
     await h.send([...speech(1.6), ...silence(1)], 2);
@@ -313,9 +313,9 @@ describe('StreamPipeline', () => {
     expect(h.events.findIndex((e) => e.type === 'final')).toBeGreaterThan(h.events.lastIndexOf(partials.at(-1)!));
   });
 
-  it('partials from a live engine: fed as the audio arrives; the final decodes the whole utterance', async () => {
+  it('partials from a live engine: previews of the utterance so far; the final decodes the whole utterance', async () => {
     const h = harness(
-      { script: (call) => ({ text: `whole ${lengthOf(call.samples)}` }), live: { partial: (fed) => `fed ${fed}` } },
+      { script: (call) => ({ text: `whole ${lengthOf(call.samples)}` }), live: { partial: () => 'whole' } },
       { settings: { interimResults: true } },
     );
     await h.send([...speech(1.2), ...silence(1)], 2);
@@ -324,6 +324,50 @@ describe('StreamPipeline', () => {
     expect(h.provider.liveOpen).toBe(0);
     expect(h.events.filter((e) => e.type === 'partial').length).toBeGreaterThanOrEqual(2);
     expect(h.finals()[0]!.text).toMatch(/^whole 1\.[2-4]$/);
+  });
+
+  it('previews are whole steps of AUDIO_CHUNK_DURATION of the utterance, the same however its audio arrives', async () => {
+    const previewLengths = async (blockFrames: number): Promise<number[]> => {
+      const lengths: number[] = [];
+      const h = harness(
+        {
+          script: () => ({ text: 'whole' }),
+          live: {
+            partial: (soFar) => {
+              lengths.push(soFar);
+              return `after ${soFar}`;
+            },
+          },
+        },
+        { settings: { interimResults: true } },
+      );
+      await h.send([...speech(4.2), ...silence(1)], blockFrames);
+      await h.pipeline.finish();
+      return lengths;
+    };
+    const inTwos = await previewLengths(2);
+    expect(await previewLengths(7)).toEqual(inTwos);
+    // 0.5 s steps, then less often as the utterance grows (each preview decodes all of it).
+    const step = 0.5 * TARGET_SAMPLE_RATE;
+    expect(inTwos.map((length) => length / step)).toEqual([1, 2, 3, 5, 8]);
+  });
+
+  it('a final that contradicts its stable words is held to them: the final begins with what previews settled', async () => {
+    const h = harness(
+      { script: () => ({ text: 'a cat sat down' }), live: { partial: () => 'the cat' } },
+      { settings: { interimResults: true } },
+    );
+    await h.send([...speech(1.6), ...silence(1)], 2);
+    await h.pipeline.finish();
+    const partials = h.events.filter((e) => e.type === 'partial');
+    expect(partials.map((p) => p.stable)).toEqual(['', 'the cat']);
+    const final = h.finals()[0]!;
+    expect(final.text).toBe('the cat sat down');
+    const [the, cat] = final.words!;
+    // "the" replaced the final's "a": its time, not its confidence; "cat" is the final's own word.
+    expect(the).toEqual({ word: 'the', start: final.start, end: expect.any(Number) as number });
+    expect(cat).toMatchObject({ word: 'cat', confidence: 0.9 });
+    expect(final.confidence).toBe(0.9);
   });
 
   it('a throw in the framing ends the pipeline with one `failed` and nothing after it', async () => {

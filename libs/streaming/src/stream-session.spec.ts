@@ -33,7 +33,7 @@ const isFinalCall = (call: ScriptedCall): boolean => call.options.wordTimestamps
 
 /** Finals answer `hello world`; a partial preview names how much audio it saw. */
 const plainScript: Script = (call) =>
-  isFinalCall(call) ? { text: 'hello world' } : { text: `heard ${call.samples.length}`, words: false };
+  isFinalCall(call) ? { text: 'hello world' } : { text: `hello ${call.samples.length}`, words: false };
 
 let script: Script = plainScript;
 const provider = new ScriptedProvider({ script: (call) => script(call) });
@@ -128,7 +128,7 @@ it('partials of a growing utterance come before its final, and are counted', asy
   expect(partials.length).toBeGreaterThan(0);
   const finalAt = typesOf(run).indexOf('transcript.final');
   for (const partial of partials) {
-    expect(partial).toMatchObject({ segment_id: 0, text: expect.stringMatching(/^heard \d+$/) as string });
+    expect(partial).toMatchObject({ segment_id: 0, text: expect.stringMatching(/^hello \d+$/) as string });
     expect(run.messages.indexOf(partial)).toBeLessThan(finalAt);
   }
   expect(finalsOf(run)).toHaveLength(1);

@@ -4,9 +4,14 @@ import { streamFinalErrorOf } from '@asr/observability';
 import type { UtteranceAudio } from '@asr/vad';
 import type { FinalError, FinalTranscript, PartialTranscript } from './pipeline-events';
 import { seconds } from './protocol';
+import { beginTextWith, beginWith, normalizeTranscript, StablePrefix } from './stable-prefix';
 
-/** The embedded engine's hypothesis costs nothing to read: it is sent whenever it changes, at most every 250 ms. */
-const LIVE_PARTIAL_SAMPLES = 4000;
+/**
+ * A long utterance is previewed less often: each preview decodes all of it so far, so at a fixed step the cost
+ * would grow with the square of its length. Past the first few steps the next preview waits until the utterance
+ * is this much longer, which keeps the previews' cost within a small multiple of the final's.
+ */
+const PREVIEW_GROWTH = 1.5;
 
 export type UtteranceFinal = Omit<FinalTranscript, 'latencyS' | 'endedBy'>;
 
@@ -17,26 +22,28 @@ export interface UtteranceOptions {
   provider: AsrProvider;
   language: string | undefined;
   interimResults: boolean;
-  /** Audio between partials (AUDIO_CHUNK_DURATION), in samples. */
+  /** Audio between partials (AUDIO_CHUNK_DURATION), in samples: also the lengths previews are decoded at. */
   partialEverySamples: number;
   sendPartial: (event: PartialTranscript) => void;
 }
 
 /**
  * One utterance's transcription: partial hypotheses while it is spoken, then exactly one final.
- * - The embedded engine with a decoder free: the audio is decoded as it arrives and its hypothesis sent when it
- *   changes (at most every 250 ms of audio); the final decodes the whole utterance at once on the same decoder,
- *   as an upload's chunk is decoded.
+ * - The embedded engine with a decoder free: the utterance so far is decoded whole on a decoder held for it, at
+ *   fixed lengths (every AUDIO_CHUNK_DURATION of its audio, less often once it is long), so the same audio gives
+ *   the same previews however it arrived; the final decodes all of it the same way.
  * - The embedded engine with every decoder busy: no partials; the final waits its turn in the engine's queue.
  * - A remote provider: the growing utterance is re-transcribed every AUDIO_CHUNK_DURATION, one request at a time.
+ * Either way the words its hypotheses agree on become stable, and the final begins with them (`StablePrefix`).
  */
 export class Utterance {
   private readonly live: LiveUtterance | undefined;
   private ended = false;
   private lastText = '';
   private partialAt = 0;
-  /** Embedded engine: how much of the audio the engine has been fed, the feeding loop. */
-  private fed = 0;
+  private readonly stable = new StablePrefix();
+  /** Embedded engine: how much of the audio the last preview decoded, the preview loop. */
+  private previewed = 0;
   private feeding: Promise<void> | undefined;
   private liveFailed = false;
   /** Remote provider: the partial request in flight. */
@@ -62,7 +69,8 @@ export class Utterance {
   grew(): void {
     if (this.ended || !this.options.interimResults) return;
     if (this.live && !this.liveFailed) {
-      this.feeding ??= this.feedLive(this.live);
+      // Started only when a preview is due, so the loop always awaits before it ends (and clears `feeding`).
+      if (!this.feeding && this.previewLength() !== undefined) this.feeding = this.previewLive(this.live);
     } else if (!this.options.provider.capabilities.streamingPartials) {
       this.requestPartial(this.options.audio.samples);
     }
@@ -106,19 +114,12 @@ export class Utterance {
     });
   }
 
-  private async feedLive(live: LiveUtterance): Promise<void> {
+  private async previewLive(live: LiveUtterance): Promise<void> {
     try {
-      const every = Math.min(this.options.partialEverySamples, LIVE_PARTIAL_SAMPLES);
-      const audio = this.options.audio;
-      while (this.fed < audio.length && !this.ended) {
-        // At most one partial's worth a call: an engine catching up on a backlog still reports as it goes.
-        const chunk = audio.view(this.start + this.fed, this.start + this.fed + every);
-        const hypothesis = await live.feed(chunk);
-        this.fed += chunk.length;
-        if (this.fed - this.partialAt >= every) {
-          this.partialAt = this.fed;
-          this.partial(hypothesis, this.fed);
-        }
+      for (let length = this.previewLength(); length !== undefined && !this.ended; length = this.previewLength()) {
+        const hypothesis = await live.preview(this.options.audio.view(this.start, this.start + length));
+        this.previewed = length;
+        this.partial(hypothesis, length);
       }
     } catch {
       // The final still comes: from `transcribe`, on its own.
@@ -126,6 +127,16 @@ export class Utterance {
     } finally {
       this.feeding = undefined;
     }
+  }
+
+  /**
+   * The length to preview now, if one is due. Never skipped, even when the engine fell behind: previews at the same
+   * lengths are the same previews, so the same audio gets the same stable words and the same final on any framing.
+   */
+  private previewLength(): number | undefined {
+    const every = this.options.partialEverySamples;
+    const due = Math.max(this.previewed + every, Math.ceil((this.previewed * PREVIEW_GROWTH) / every) * every);
+    return this.options.audio.length >= due ? due : undefined;
   }
 
   private requestPartial(audio: Float32Array): void {
@@ -146,12 +157,17 @@ export class Utterance {
 
   private partial(text: string, length: number): void {
     const trimmed = text.trim();
-    if (this.ended || trimmed === '' || trimmed === this.lastText) return;
+    // A preview that was decoding when the utterance ended still counts towards its stable words (the final is
+    // held to them, so the same audio gives the same final however the end fell), but is not sent.
+    const grew = this.stable.hypothesis(trimmed);
+    // Sent when the hypothesis changed, or stayed and so made more of itself stable.
+    if (this.ended || trimmed === '' || (trimmed === this.lastText && !grew)) return;
     this.lastText = trimmed;
     this.options.sendPartial({
       type: 'partial',
       segmentId: this.options.id,
       text: trimmed,
+      stable: this.stable.text,
       start: seconds(this.start),
       end: seconds(this.start + length),
     });
@@ -159,10 +175,19 @@ export class Utterance {
 
   private finalText(transcript: ChunkTranscript): Pick<UtteranceFinal, 'text' | 'words' | 'confidence'> {
     const offset = seconds(this.start);
-    const words = transcript.segments.flatMap((segment) => segment.words ?? []);
+    let words = transcript.segments.flatMap((segment) => segment.words ?? []);
+    let text = transcript.text.trim();
+    const stable = this.stable.words;
+    if (stable.length > 0 && words.map((w) => w.word).join(' ') === normalizeTranscript(text)) {
+      words = beginWith(stable, words);
+      text = words.map((w) => w.word).join(' ');
+    } else if (stable.length > 0) {
+      // Words that are not the text one for one (a remote server's punctuated text): the text alone is held to it.
+      text = beginTextWith(stable, text);
+    }
     const confidences = words.flatMap((w) => (w.confidence === undefined ? [] : [w.confidence]));
     return {
-      text: transcript.text.trim(),
+      text,
       ...(words.length > 0 && {
         words: words.map((w) => ({ ...w, start: roundSeconds(offset + w.start), end: roundSeconds(offset + w.end) })),
       }),

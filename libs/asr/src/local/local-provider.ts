@@ -137,30 +137,24 @@ export class LocalPocketSphinxProvider extends AsrProvider {
     if (!library || this.unsupported(options.language)) return undefined;
     const decoder = this.pool.tryAcquire();
     if (decoder === undefined) return undefined;
-    library.startStream(decoder);
-    library.startUtterance(decoder);
     // live → (finish) finishing → done, or live → (cancel) done: the decoder goes back to the pool exactly once.
     let state: 'live' | 'finishing' | 'done' = 'live';
+    let previewing: Promise<unknown> = Promise.resolve();
     const giveBack = (): void => {
       state = 'done';
       this.pool.release(decoder);
     };
     return {
-      feed: async (samples) => {
+      preview: async (soFar) => {
         if (state !== 'live') throw new AsrError('cancelled', 'the utterance was already finished');
-        await library.processRaw(decoder, float32ToInt16(samples), false);
-        return library
-          .hypothesis(decoder)
-          .split(/\s+/)
-          .filter((token) => token && isWord(token))
-          .map(spelling)
-          .join(' ');
+        const decoding = this.decodeText(library, decoder, soFar);
+        previewing = decoding.catch(() => undefined);
+        return decoding;
       },
       finish: async (all, signal) => {
         if (state !== 'live') throw new AsrError('cancelled', 'the utterance was already finished');
         state = 'finishing';
         try {
-          await library.endUtterance(decoder);
           return await this.decodeWhole(library, decoder, all, signal);
         } finally {
           giveBack();
@@ -169,10 +163,38 @@ export class LocalPocketSphinxProvider extends AsrProvider {
       cancel: () => {
         if (state !== 'live') return;
         state = 'done';
-        // The utterance in progress is ended before the decoder goes back, so its next user starts clean.
-        void library.endUtterance(decoder).finally(() => this.pool.release(decoder));
+        // A preview still decoding holds the decoder: it goes back once that call has returned.
+        void previewing.finally(() => this.pool.release(decoder));
       },
     };
+  }
+
+  /** The words of `samples` decoded whole on a held decoder, fillers dropped (a preview: no times, no confidences). */
+  private async decodeText(library: PocketSphinxLibrary, decoder: unknown, samples: Float32Array): Promise<string> {
+    await this.decodeOnce(library, decoder, samples);
+    return library
+      .hypothesis(decoder)
+      .split(/\s+/)
+      .filter((token) => token && isWord(token))
+      .map(spelling)
+      .join(' ');
+  }
+
+  /** A fresh stream (so nothing heard before colours it) with `samples` as its one utterance, normalised whole. */
+  private async decodeOnce(
+    library: PocketSphinxLibrary,
+    decoder: unknown,
+    samples: Float32Array,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    library.startStream(decoder);
+    library.startUtterance(decoder);
+    try {
+      if (signal?.aborted) throw new AsrError('cancelled', 'the request was cancelled');
+      await library.processRaw(decoder, float32ToInt16(samples), true);
+    } finally {
+      await library.endUtterance(decoder);
+    }
   }
 
   /** One chunk on a held decoder, in one call: the engine normalises over all of it, as the raw engine does. */
@@ -182,15 +204,7 @@ export class LocalPocketSphinxProvider extends AsrProvider {
     samples: Float32Array,
     signal?: AbortSignal,
   ): Promise<ChunkTranscript> {
-    // A fresh stream per chunk: noise estimates from another request must not colour this one.
-    library.startStream(decoder);
-    library.startUtterance(decoder);
-    try {
-      if (signal?.aborted) throw new AsrError('cancelled', 'the request was cancelled');
-      await library.processRaw(decoder, float32ToInt16(samples), true);
-    } finally {
-      await library.endUtterance(decoder);
-    }
+    await this.decodeOnce(library, decoder, samples, signal);
     const words: TranscriptWord[] = library
       .segments(decoder)
       .filter((segment) => isWord(segment.word))

@@ -3,6 +3,10 @@ import koffi from 'koffi';
 /** Typed handles on libpocketsphinx.so.3 / libsphinxbase.so.3 (Debian's 5prealpha), loaded through koffi. */
 export interface PocketSphinxLibrary {
   init(hmm: string, lm: string, dict: string): Promise<unknown>;
+  /**
+   * A new stream, normalised as a fresh decoder is: the model's cepstral-mean method and starting mean are put back,
+   * so no answer depends on what the decoder heard before (see `NormalisationReset`).
+   */
   startStream(decoder: unknown): void;
   startUtterance(decoder: unknown): void;
   /**
@@ -17,6 +21,31 @@ export interface PocketSphinxLibrary {
 }
 
 type AsyncCallable = { async: (...args: unknown[]) => void };
+
+/**
+ * Offsets in sphinxbase 5prealpha's structs on x86-64 (`feat.h`, `cmn.h` of libsphinxbase-dev 0.8+5prealpha+1-16):
+ * `feat_t.cmn` (the CMN method), `feat_t.cmn_struct`, and `cmn_t.veclen`.
+ */
+const FEAT_CMN_OFFSET = 68;
+const FEAT_CMN_STRUCT_OFFSET = 88;
+const CMN_VECLEN_OFFSET = 28;
+const CMN_NONE = 0;
+const CMN_LIVE = 2;
+
+/**
+ * Why streams need a reset. The en-us model normalises in batch (`-cmn batch`: each utterance by its own mean), and
+ * that is what a whole-utterance decode uses, so those are the same whatever came before. But audio fed piece by
+ * piece (live partials) makes sphinxbase switch the decoder to live normalisation for good (`feat_cmn` rewrites
+ * `fcb->cmn`), carrying a running mean from utterance to utterance: every later decode on that decoder, uploads
+ * too, then depended on who used it before, and the same utterance streamed twice gave different finals. The reset
+ * restores the method the model configured and the starting mean it had when loaded.
+ */
+interface NormalisationReset {
+  feat: unknown;
+  cmn: unknown;
+  method: number;
+  initialMean: Float32Array;
+}
 
 function callAsync<T>(fn: AsyncCallable, ...args: unknown[]): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -49,6 +78,32 @@ export function loadPocketSphinx(): PocketSphinxLibrary {
   const psGetLogmath = ps.func('void *ps_get_logmath(void *ps)');
   const logmathExp = sphinxbase.func('double logmath_exp(void *lmath, int p)');
   const psFree = ps.func('int ps_free(void *ps)');
+  const psGetFeat = ps.func('void *ps_get_feat(void *ps)');
+  const cmnLiveGet = sphinxbase.func('void cmn_live_get(void *cmn, _Out_ float *vec)');
+  const cmnLiveSet = sphinxbase.func('void cmn_live_set(void *cmn, const float *vec)');
+  // Keyed by the decoder's address (koffi's pointers are not objects a WeakMap can hold); `free` forgets it.
+  const resets = new Map<bigint, NormalisationReset>();
+
+  /** What a freshly loaded decoder normalises with, read once so each stream can start from it again. */
+  const captureNormalisation = (decoder: unknown): void => {
+    const feat: unknown = psGetFeat(decoder);
+    if (!feat) throw new Error('ps_get_feat returned no feature extractor');
+    const method = koffi.decode(feat, FEAT_CMN_OFFSET, 'int') as number;
+    const cmn: unknown = koffi.decode(feat, FEAT_CMN_STRUCT_OFFSET, 'void *');
+    if (method < CMN_NONE || method > CMN_LIVE || (method !== CMN_NONE && !cmn)) {
+      throw new Error(`unexpected sphinxbase feature layout (cmn method ${method}): not 0.8+5prealpha on x86-64?`);
+    }
+    const initialMean = new Float32Array(cmn ? (koffi.decode(cmn, CMN_VECLEN_OFFSET, 'int') as number) : 0);
+    if (cmn) cmnLiveGet(cmn, initialMean);
+    resets.set(koffi.address(decoder), { feat, cmn, method, initialMean });
+  };
+
+  const resetNormalisation = (decoder: unknown): void => {
+    const reset = resets.get(koffi.address(decoder));
+    if (!reset) throw new Error('a decoder not made by this library');
+    koffi.encode(reset.feat, FEAT_CMN_OFFSET, 'int', reset.method);
+    if (reset.cmn) cmnLiveSet(reset.cmn, reset.initialMean);
+  };
 
   return {
     async init(hmm, lm, dict) {
@@ -81,9 +136,13 @@ export function loadPocketSphinx(): PocketSphinxLibrary {
       // ps_init took its own reference on the configuration.
       cmdLnFree(config);
       if (!decoder) throw new Error(`ps_init failed for hmm=${hmm} lm=${lm} dict=${dict}`);
+      captureNormalisation(decoder);
       return decoder;
     },
-    startStream: (decoder) => void psStartStream(decoder),
+    startStream: (decoder) => {
+      resetNormalisation(decoder);
+      psStartStream(decoder);
+    },
     startUtterance: (decoder) => void psStartUtt(decoder),
     processRaw: async (decoder, pcm, fullUtterance) => {
       await callAsync<number>(psProcessRaw, decoder, pcm, pcm.length, 0, fullUtterance ? 1 : 0);
@@ -109,6 +168,9 @@ export function loadPocketSphinx(): PocketSphinxLibrary {
       }
       return out;
     },
-    free: (decoder) => void psFree(decoder),
+    free: (decoder) => {
+      resets.delete(koffi.address(decoder));
+      psFree(decoder);
+    },
   };
 }

@@ -230,8 +230,14 @@ describe('RealtimeFraming', () => {
   it('server VAD: speech_started, live deltas, speech_stopped + committed, then the rest and completed', () => {
     const h = new Harness();
     h.pipelineSays({ type: 'speech-started', segmentId: 0, start: 0.604 });
-    for (const text of ['hello', 'hello there', 'hello there my', 'hello there my friend'])
-      h.pipelineSays({ type: 'partial', segmentId: 0, text, start: 0.604, end: 1 });
+    // Each hypothesis with the stable prefix the pipeline found (words the last two agree on).
+    for (const [text, stable] of [
+      ['hello', ''],
+      ['hello there', 'hello'],
+      ['hello there my', 'hello there'],
+      ['hello there my friend', 'hello there my'],
+    ] as const)
+      h.pipelineSays({ type: 'partial', segmentId: 0, text, stable, start: 0.604, end: 1 });
     h.pipelineSays({ type: 'speech-stopped', segmentId: 0, end: 3.2 });
     h.pipelineSays(final(0, 'hello there my friend how are you'));
     const [started] = h.ofType('input_audio_buffer.speech_started');
@@ -337,7 +343,7 @@ describe('RealtimeFraming', () => {
     expect(h.commands).toEqual([{ type: 'discard' }]);
     expect(h.types.slice(-1)).toEqual(['input_audio_buffer.cleared']);
     // A partial that was already on its way is dropped with the item; a commit now has an empty buffer.
-    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'late', start: 0.1, end: 1 });
+    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'late', stable: '', start: 0.1, end: 1 });
     await h.send({ type: 'input_audio_buffer.commit' });
     expect(h.types.slice(-2)).toEqual(['input_audio_buffer.cleared', 'error']);
   });
@@ -366,8 +372,12 @@ describe('RealtimeFraming', () => {
   it('include logprobs: completed and the final delta carry log(confidence) per word; live deltas null', () => {
     const h = new Harness(framingWith({ ...DEFAULT_SESSION, logprobs: true }));
     h.pipelineSays({ type: 'speech-started', segmentId: 0, start: 0 });
-    for (const text of ['good', 'good day', 'good day sir'])
-      h.pipelineSays({ type: 'partial', segmentId: 0, text, start: 0, end: 1 });
+    for (const [text, stable] of [
+      ['good', ''],
+      ['good day', 'good'],
+      ['good day sir', 'good day'],
+    ] as const)
+      h.pipelineSays({ type: 'partial', segmentId: 0, text, stable, start: 0, end: 1 });
     h.pipelineSays({ type: 'speech-stopped', segmentId: 0, end: 2 });
     const words = [
       { word: 'good', start: 0, end: 0.4, confidence: 0.9 },
@@ -392,21 +402,21 @@ describe('RealtimeFraming', () => {
   it('a slow reader gets no live deltas; what they held back comes with a later one, nothing lost', () => {
     const h = new Harness();
     h.pipelineSays({ type: 'speech-started', segmentId: 0, start: 0 });
-    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'a b', start: 0, end: 1 }, false);
-    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'a b c', start: 0, end: 1 }, false);
+    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'a b', stable: 'a', start: 0, end: 1 }, false);
+    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'a b c', stable: 'a b', start: 0, end: 1 }, false);
     expect(h.ofType('conversation.item.input_audio_transcription.delta')).toEqual([]);
-    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'a b c d', start: 0, end: 1 });
+    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'a b c d', stable: 'a b c', start: 0, end: 1 });
     h.pipelineSays({ type: 'speech-stopped', segmentId: 0, end: 2 });
     h.pipelineSays(final(0, 'a b c d e'));
     const deltas = h.ofType('conversation.item.input_audio_transcription.delta').map((d) => d.delta);
     expect(deltas).toEqual(['a b c', ' d e']);
   });
 
-  it('a final that contradicts what was sent: completed carries the final as it is, no rest is sent', () => {
+  it('a final not beginning with what was sent (the pipeline never makes one): completed as it is, no rest', () => {
     const h = new Harness();
     h.pipelineSays({ type: 'speech-started', segmentId: 0, start: 0 });
-    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'heh mr', start: 0, end: 1 });
-    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'heh mr john', start: 0, end: 1 });
+    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'heh mr', stable: '', start: 0, end: 1 });
+    h.pipelineSays({ type: 'partial', segmentId: 0, text: 'heh mr john', stable: 'heh mr', start: 0, end: 1 });
     h.pipelineSays({ type: 'speech-stopped', segmentId: 0, end: 2 });
     h.pipelineSays(final(0, 'and mr john dashwood'));
     expect(h.ofType('conversation.item.input_audio_transcription.delta').map((d) => d.delta)).toEqual(['heh mr']);

@@ -17,7 +17,7 @@ import {
   sameFormat,
   vadOverridesOf,
 } from './realtime-session';
-import { normalizeTranscript, StablePrefix } from './stable-prefix';
+import { normalizeTranscript } from '../stable-prefix';
 
 /** OpenAI refuses to commit less than 100 ms of audio (`input_audio_buffer_commit_empty`). */
 const MIN_COMMIT_S = 0.1;
@@ -37,7 +37,8 @@ export interface RealtimeFramingOptions {
 /** One utterance as an OpenAI item: its id and the deltas sent of it. */
 interface Item {
   id: string;
-  deltas: StablePrefix;
+  /** The deltas sent so far, concatenated: a stable prefix of the utterance's words. */
+  sent: string;
 }
 
 /** Committed, its transcription not yet sent: an utterance's (by segment), or a commit that held no speech. */
@@ -112,8 +113,10 @@ export class RealtimeFraming implements Framing {
         return [];
       case 'partial': {
         const item = this.items.get(event.segmentId);
-        const delta = item?.deltas.partial(event.text, context.previewsAllowed);
-        if (!item || !delta) return [];
+        // A slow reader gets no delta now; what it missed comes with a later one (the stable text only grows).
+        if (!item || !context.previewsAllowed || event.stable.length <= item.sent.length) return [];
+        const delta = event.stable.slice(item.sent.length);
+        item.sent = event.stable;
         // Live hypotheses carry no confidences: only the final's words have log probabilities.
         return [this.messages.delta(item.id, delta, this.config.logprobs ? null : undefined)];
       }
@@ -246,7 +249,7 @@ export class RealtimeFraming implements Framing {
   }
 
   private speechStarted(segmentId: number, start: number): WireMessage[] {
-    const item = { id: this.messages.newItemId(), deltas: new StablePrefix() };
+    const item: Item = { id: this.messages.newItemId(), sent: '' };
     this.items.set(segmentId, item);
     this.open = segmentId;
     // Without turn detection OpenAI says nothing of speech; the item shows at its commit.
@@ -308,10 +311,10 @@ export class RealtimeFraming implements Framing {
     const words = event.words ?? [];
     const logprobs = this.config.logprobs ? logprobsOf(words, true) : undefined;
     const out: WireMessage[] = [];
-    // When the final does not begin with what was sent, `completed` carries the final as it is: it is the truth.
-    const { rest } = item.deltas.final(transcript);
+    // The pipeline holds every final to its stable prefix, so the final begins with what the deltas sent.
+    const rest = beginsWith(transcript, item.sent) ? transcript.slice(item.sent.length) : '';
     if (rest !== '') {
-      const sentWords = item.deltas.text === '' ? 0 : item.deltas.text.split(' ').length;
+      const sentWords = item.sent === '' ? 0 : item.sent.split(' ').length;
       // The rest's words carry their log probabilities when the words are the transcript's, one for one.
       const aligned = words.map((w) => w.word).join(' ') === transcript;
       const restLogprobs = !this.config.logprobs
@@ -350,4 +353,9 @@ export class RealtimeFraming implements Framing {
 
 function pipelineSettings(config: RealtimeSessionConfig): PipelineSettings {
   return { language: config.transcription.language, interimResults: true, vad: vadOverridesOf(config) };
+}
+
+/** Whether `text` begins with the words `prefix` (whole words: `a b` does not begin `a bc`). */
+function beginsWith(text: string, prefix: string): boolean {
+  return prefix === '' || text === prefix || text.startsWith(`${prefix} `);
 }

@@ -157,7 +157,7 @@ it('a provider failure is .failed for that item; the session goes on and the nex
   script = (call) => {
     if (!isFinalCall(call)) return lengthScript(call);
     finals += 1;
-    return finals === 2 ? { error: new AsrError('provider_unavailable', 'upstream is down') } : { text: 'fine' };
+    return finals === 2 ? { error: new AsrError('provider_unavailable', 'upstream is down') } : { text: 'got it' };
   };
   const s = await open();
   s.append(pcm16(scriptedAudio([...silence(0.3), ...[0, 1, 2].flatMap(() => [...speech(0.6), ...silence(0.6)])])));
@@ -172,8 +172,8 @@ it('a provider failure is .failed for that item; the session goes on and the nex
     }),
   ]);
   expect(s.ofType(COMPLETED).map((c) => [c.item_id, c.transcript])).toEqual([
-    [committed[0], 'fine'],
-    [committed[2], 'fine'],
+    [committed[0], 'got it'],
+    [committed[2], 'got it'],
   ]);
 });
 
