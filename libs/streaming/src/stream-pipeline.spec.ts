@@ -326,13 +326,14 @@ describe('StreamPipeline', () => {
     expect(h.finals()[0]!.text).toMatch(/^whole 1\.[2-4]$/);
   });
 
-  it('previews are whole steps of AUDIO_CHUNK_DURATION of the utterance, the same however its audio arrives', async () => {
-    const previewLengths = async (blockFrames: number): Promise<number[]> => {
+  it('previews are whole steps of AUDIO_CHUNK_DURATION of the utterance, the same however its audio arrives or how slow the engine', async () => {
+    const previewLengths = async (blockFrames: number, feedDelayMs = 0): Promise<number[]> => {
       const lengths: number[] = [];
       const h = harness(
         {
           script: () => ({ text: 'whole' }),
           live: {
+            feedDelayMs,
             partial: (soFar) => {
               lengths.push(soFar);
               return `after ${soFar}`;
@@ -347,6 +348,9 @@ describe('StreamPipeline', () => {
     };
     const inTwos = await previewLengths(2);
     expect(await previewLengths(7)).toEqual(inTwos);
+    // An engine far behind the audio still decodes every preview the utterance's length calls for (those due at
+    // its end before the final): the stable words, and the final, do not depend on its speed.
+    expect(await previewLengths(7, 300)).toEqual(inTwos);
     // 0.5 s steps, then less often as the utterance grows (each preview decodes all of it).
     const step = 0.5 * TARGET_SAMPLE_RATE;
     expect(inTwos.map((length) => length / step)).toEqual([1, 2, 3, 5, 8]);

@@ -39,6 +39,8 @@ export interface UtteranceOptions {
 export class Utterance {
   private readonly live: LiveUtterance | undefined;
   private ended = false;
+  /** The client is gone: no more previews, even those an ended utterance still owes its stable words. */
+  private cancelled = false;
   private lastText = '';
   private partialAt = 0;
   private readonly stable = new StablePrefix();
@@ -80,6 +82,8 @@ export class Utterance {
   async end(samples: Float32Array, endSample: number): Promise<UtteranceFinal> {
     this.ended = true;
     this.request?.abort();
+    // Previews the engine had not reached yet (it fell behind) are still decoded, counted but not sent: the stable
+    // words, and so the final, then depend on the utterance's audio alone, not on how fast it was decoded.
     await this.feeding;
     const base = {
       type: 'final' as const,
@@ -98,6 +102,7 @@ export class Utterance {
   /** The client is gone: stop, free the decoder, send nothing. */
   cancel(): void {
     this.ended = true;
+    this.cancelled = true;
     this.request?.abort();
     this.finalRequest.abort();
     const live = this.live;
@@ -116,7 +121,7 @@ export class Utterance {
 
   private async previewLive(live: LiveUtterance): Promise<void> {
     try {
-      for (let length = this.previewLength(); length !== undefined && !this.ended; length = this.previewLength()) {
+      for (let length = this.previewLength(); length !== undefined && !this.cancelled; length = this.previewLength()) {
         const hypothesis = await live.preview(this.options.audio.view(this.start, this.start + length));
         this.previewed = length;
         this.partial(hypothesis, length);
@@ -182,8 +187,11 @@ export class Utterance {
       words = beginWith(stable, words);
       text = words.map((w) => w.word).join(' ');
     } else if (stable.length > 0) {
-      // Words that are not the text one for one (a remote server's punctuated text): the text alone is held to it.
-      text = beginTextWith(stable, text);
+      // Words that are not the text one for one (a remote server's punctuated text): the text is held to the stable
+      // words; the words, which could not be, are left out where that changed the text (they would contradict it).
+      const held = beginTextWith(stable, text);
+      if (held !== normalizeTranscript(text)) words = [];
+      text = held;
     }
     const confidences = words.flatMap((w) => (w.confidence === undefined ? [] : [w.confidence]));
     return {

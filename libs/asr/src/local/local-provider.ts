@@ -155,6 +155,8 @@ export class LocalPocketSphinxProvider extends AsrProvider {
         if (state !== 'live') throw new AsrError('cancelled', 'the utterance was already finished');
         state = 'finishing';
         try {
+          // A caller that did not wait for its preview must not have two calls on one decoder.
+          await previewing;
           return await this.decodeWhole(library, decoder, all, signal);
         } finally {
           giveBack();

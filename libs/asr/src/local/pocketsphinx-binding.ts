@@ -24,8 +24,11 @@ type AsyncCallable = { async: (...args: unknown[]) => void };
 
 /**
  * Offsets in sphinxbase 5prealpha's structs on x86-64 (`feat.h`, `cmn.h` of libsphinxbase-dev 0.8+5prealpha+1-16):
- * `feat_t.cmn` (the CMN method), `feat_t.cmn_struct`, and `cmn_t.veclen`.
+ * `feat_t.cepsize`, `feat_t.cmn` (the CMN method), `feat_t.cmn_struct`, and `cmn_t.veclen`. They are checked
+ * against each other when a decoder loads (`captureNormalisation`), so another layout fails there, before anything
+ * is written.
  */
+const FEAT_CEPSIZE_OFFSET = 16;
 const FEAT_CMN_OFFSET = 68;
 const FEAT_CMN_STRUCT_OFFSET = 88;
 const CMN_VECLEN_OFFSET = 28;
@@ -88,13 +91,22 @@ export function loadPocketSphinx(): PocketSphinxLibrary {
   const captureNormalisation = (decoder: unknown): void => {
     const feat: unknown = psGetFeat(decoder);
     if (!feat) throw new Error('ps_get_feat returned no feature extractor');
+    const cepsize = koffi.decode(feat, FEAT_CEPSIZE_OFFSET, 'int') as number;
     const method = koffi.decode(feat, FEAT_CMN_OFFSET, 'int') as number;
     const cmn: unknown = koffi.decode(feat, FEAT_CMN_STRUCT_OFFSET, 'void *');
-    if (method < CMN_NONE || method > CMN_LIVE || (method !== CMN_NONE && !cmn)) {
-      throw new Error(`unexpected sphinxbase feature layout (cmn method ${method}): not 0.8+5prealpha on x86-64?`);
+    const layout = `not sphinxbase 0.8+5prealpha on x86-64? (cepsize ${cepsize}, cmn method ${method})`;
+    if (cepsize < 1 || cepsize > 64 || method < CMN_NONE || method > CMN_LIVE || (method !== CMN_NONE && !cmn)) {
+      throw new Error(`unexpected feature layout: ${layout}`);
     }
-    const initialMean = new Float32Array(cmn ? (koffi.decode(cmn, CMN_VECLEN_OFFSET, 'int') as number) : 0);
+    const veclen = cmn ? (koffi.decode(cmn, CMN_VECLEN_OFFSET, 'int') as number) : 0;
+    if (cmn && veclen !== cepsize) throw new Error(`unexpected CMN layout (veclen ${veclen}): ${layout}`);
+    const initialMean = new Float32Array(veclen);
     if (cmn) cmnLiveGet(cmn, initialMean);
+    // A fixed-point build (mfcc_t as int32) would read back as tiny or absurd floats.
+    const plausible = initialMean.every((value) => Number.isFinite(value) && Math.abs(value) < 1e4);
+    if (!plausible || (veclen > 0 && !initialMean.some((value) => Math.abs(value) > 1e-3))) {
+      throw new Error(`unexpected CMN mean ${initialMean.join(',')}: ${layout}`);
+    }
     resets.set(koffi.address(decoder), { feat, cmn, method, initialMean });
   };
 
@@ -136,7 +148,12 @@ export function loadPocketSphinx(): PocketSphinxLibrary {
       // ps_init took its own reference on the configuration.
       cmdLnFree(config);
       if (!decoder) throw new Error(`ps_init failed for hmm=${hmm} lm=${lm} dict=${dict}`);
-      captureNormalisation(decoder);
+      try {
+        captureNormalisation(decoder);
+      } catch (error) {
+        psFree(decoder);
+        throw error;
+      }
       return decoder;
     },
     startStream: (decoder) => {
