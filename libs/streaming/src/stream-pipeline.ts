@@ -11,6 +11,8 @@ export type PipelineVad = Pick<VadService, 'sharedBatcher' | 'settings'>;
 /** What a stream may change while it runs (the audio format is fixed when it opens). */
 export interface PipelineSettings {
   language: string | undefined;
+  /** Text to steer the transcription (OpenAI's `prompt`): passed to providers that take one, ignored by the rest. */
+  prompt?: string;
   interimResults: boolean;
   vad: Partial<SegmenterSettingsMs>;
 }
@@ -181,6 +183,7 @@ export class StreamPipeline {
       audio: event.audio,
       provider: this.options.provider,
       language: this.settings.language,
+      ...(this.settings.prompt !== undefined && { prompt: this.settings.prompt }),
       interimResults: this.settings.interimResults,
       partialEverySamples: this.options.partialEverySamples,
       // Called from the provider's promise callbacks: a throw there would be an unhandled rejection.

@@ -21,6 +21,7 @@ export interface UtteranceOptions {
   audio: UtteranceAudio;
   provider: AsrProvider;
   language: string | undefined;
+  prompt?: string;
   interimResults: boolean;
   /** Audio between partials (AUDIO_CHUNK_DURATION), in samples: also the lengths previews are decoded at. */
   partialEverySamples: number;
@@ -114,6 +115,7 @@ export class Utterance {
     this.live?.cancel();
     return this.options.provider.transcribe(samples, {
       language: this.options.language,
+      ...(this.options.prompt !== undefined && { prompt: this.options.prompt }),
       wordTimestamps: true,
       signal: this.finalRequest.signal,
     });
@@ -150,7 +152,12 @@ export class Utterance {
     const request = new AbortController();
     this.request = request;
     this.options.provider
-      .transcribe(audio, { language: this.options.language, wordTimestamps: false, signal: request.signal })
+      .transcribe(audio, {
+        language: this.options.language,
+        ...(this.options.prompt !== undefined && { prompt: this.options.prompt }),
+        wordTimestamps: false,
+        signal: request.signal,
+      })
       .then(
         (transcript) => this.partial(transcript.text, audio.length),
         () => undefined, // a failed preview is not an error: the final will say if the provider is down

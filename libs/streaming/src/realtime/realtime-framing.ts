@@ -352,7 +352,8 @@ export class RealtimeFraming implements Framing {
 }
 
 function pipelineSettings(config: RealtimeSessionConfig): PipelineSettings {
-  return { language: config.transcription.language, interimResults: true, vad: vadOverridesOf(config) };
+  const { language, prompt } = config.transcription;
+  return { language, ...(prompt !== undefined && { prompt }), interimResults: true, vad: vadOverridesOf(config) };
 }
 
 /** Whether `text` begins with the words `prefix` (whole words: `a b` does not begin `a bc`). */

@@ -20,7 +20,7 @@ export interface ServerVad {
 /** A Realtime transcription session's configuration, as the client set it (what is applied: `describeSession`). */
 export interface RealtimeSessionConfig {
   format: RealtimeAudioFormat;
-  /** `model` and `prompt` are kept to be reported; only `language` reaches the engine. */
+  /** `model` is kept to be reported; `language` and `prompt` reach the provider (the embedded engine has no prompt). */
   transcription: { model?: string; language?: string; prompt?: string };
   /** null: manual commits (`turn_detection: null`), the VAD never ends an utterance on silence. */
   turnDetection: ServerVad | null;

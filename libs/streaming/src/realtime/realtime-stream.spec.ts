@@ -177,6 +177,30 @@ it('a provider failure is .failed for that item; the session goes on and the nex
   ]);
 });
 
+it('the transcription prompt and language reach the provider, on the final and the previews', async () => {
+  const seen: { prompt?: string; language?: string }[] = [];
+  script = (call) => {
+    seen.push({ prompt: call.options.prompt, language: call.options.language });
+    return lengthScript(call);
+  };
+  const s = await open();
+  s.send({
+    type: 'session.update',
+    session: {
+      type: 'transcription',
+      audio: { input: { transcription: { language: 'en', prompt: 'Dashwood, Norland' } } },
+    },
+  });
+  await waitFor(() => s.ofType('session.updated').length === 2, { what: 'the second session.updated' });
+  s.append(pcm16(scriptedAudio([...silence(0.3), ...speech(1.4), ...silence(0.6)])));
+  await waitFor(() => s.ofType(COMPLETED).length === 1, { what: 'the completed' });
+  s.socket.close();
+  expect(seen.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(seen.map((o) => JSON.stringify(o)))).toEqual(
+    new Set([JSON.stringify({ prompt: 'Dashwood, Norland', language: 'en' })]),
+  );
+});
+
 it('input_audio_buffer.clear drops the utterance in progress (no completed) and answers cleared', async () => {
   const before = provider.calls.length;
   const s = await open();
