@@ -16,8 +16,6 @@ jest.setTimeout(300_000);
 
 const KEY = 'deepgram-live-e2e-key-0123456789';
 const SECRET_KEY = 'a-test-secret-key-of-at-least-32-characters';
-/** The samples (the five recordings, then corpus sentences) whose finals are compared with the native protocol's. */
-const IDENTICAL_SAMPLES = 8;
 /** Multiples of real time the clients send at: the engine, not the socket, sets the pace. */
 const PACE = 16;
 
@@ -52,27 +50,18 @@ const MULAW_8K: Format = {
   maxWer: 45,
 };
 
-/**
- * The samples one after another with 1.2 s of silence between, as 16-bit PCM at `rate` (sox), then in `format`;
- * `prefixEnds[i]`: where the audio of the first i + 1 samples and 1 s of the silence after them ends, in bytes.
- */
-function sessionAudio(samples: SpeechSample[], format: Format): { audio: Buffer; prefixEnds: number[] } {
+/** The samples one after another with 1.2 s of silence between, as 16-bit PCM at `rate` (sox), then in `format`. */
+function sessionAudio(samples: SpeechSample[], format: Format): { audio: Buffer } {
   const silence = (seconds: number): Buffer => Buffer.alloc(Math.round(seconds * format.rate) * 2);
   const raw = ['-t', 'raw', '-e', 'signed', '-b', '16', '-r', `${format.rate}`, '-c', '1'];
   const parts = samples.map((s) => execFileSync('sox', [s.file, ...raw, '-'], { maxBuffer: 1 << 28 }));
   const pcm = Buffer.concat([...parts.flatMap((part) => [silence(1.2), part]), silence(1)]);
-  const bytesPerSample = format.deepgram.encoding === 'linear16' ? 2 : 1;
-  let at = 0;
-  const prefixEnds = parts.map((part) => {
-    at += silence(1.2).length + part.length;
-    return ((at + silence(1).length) / 2) * bytesPerSample;
-  });
-  // Companded once, whole: sox dithers, so the bytes of a prefix are sliced from this, never made again.
+  // Companded once, whole: sox dithers, so both protocols are sent these very bytes.
   const audio =
-    bytesPerSample === 2
+    format.deepgram.encoding === 'linear16'
       ? pcm
       : execFileSync('sox', [...raw, '-', '-e', 'mu-law', '-t', 'raw', '-'], { input: pcm, maxBuffer: 1 << 28 });
-  return { audio, prefixEnds };
+  return { audio };
 }
 
 /** The same audio over the native protocol, sent the same way. */
@@ -103,6 +92,8 @@ describe("the official @deepgram/sdk live client against GET /v1/listen (Deepgra
   /** Every message any session received, for the schema and type checks at the end. */
   const captured: DeepgramMessage[] = [];
   const validate = serverMessageValidator('asyncapi-deepgram.yaml');
+  /** Words and errors (WER × words) of each rate's session on either protocol. */
+  const compared: { words: number; deepgram: number; native: number }[] = [];
 
   beforeAll(async () => {
     t = await startTestApp({ env: { API_KEYS: KEY, SECRET_KEY, LOCAL_ASR_CONCURRENCY: '2', STREAM_MAX_RATE: '100' } });
@@ -120,7 +111,7 @@ describe("the official @deepgram/sdk live client against GET /v1/listen (Deepgra
     async (format) => {
       const speech = [...librivoxSamples(), ...synthetic.slice(0, format.sentences)];
       const reference = speech.map((s) => s.reference).join(' ');
-      const { audio, prefixEnds } = sessionAudio(speech, format);
+      const { audio } = sessionAudio(speech, format);
       const began = performance.now();
       const run = await deepgramSession(
         client,
@@ -137,29 +128,35 @@ describe("the official @deepgram/sdk live client against GET /v1/listen (Deepgra
       expect(metadata.duration as number).toBeCloseTo(audio.length / format.bytesPerSecond, 2);
       const finals = deepgramFinals(run);
       const wer = corpusWer([{ reference, hypothesis: finals.join(' ') }]);
-      // One session at a time, the same audio at the same rate gives the same finals on either protocol: checked on
-      // the session's first samples (the VAD is causal: the finals of a prefix do not depend on what follows it).
-      const prefix = audio.subarray(0, prefixEnds[IDENTICAL_SAMPLES - 1]);
-      const native = await nativeSession(t, format, prefix);
+      // One session at a time, the same audio at the same rate gives the same finals on either protocol.
+      const native = await nativeSession(t, format, audio);
       expect(native.closeCode).toBe(1000);
       const nativeFinals = finalsOf(native).map((f) => f.text);
-      expect(nativeFinals.length).toBeGreaterThanOrEqual(IDENTICAL_SAMPLES);
-      expect(finals.slice(0, nativeFinals.length)).toEqual(nativeFinals);
-      const prefixWords = normalise(
-        speech
-          .slice(0, IDENTICAL_SAMPLES)
-          .map((s) => s.reference)
-          .join(' '),
-      ).length;
+      const nativeWer = corpusWer([{ reference, hypothesis: nativeFinals.join(' ') }]);
+      const words = normalise(reference).length;
+      compared.push({ words, deepgram: wer * words, native: nativeWer * words });
       console.log(
-        `deepgram live ${format.name}: WER ${wer.toFixed(2)}% over ${normalise(reference).length} words, ` +
+        `deepgram live ${format.name}: WER ${wer.toFixed(2)}% over ${words} words (native protocol ${nativeWer.toFixed(2)}%), ` +
           `${finals.length} finals, ${(audio.length / format.bytesPerSecond).toFixed(1)} s of audio streamed in ` +
-          `${deepgramS.toFixed(1)} s; the first ${nativeFinals.length} finals (${prefixWords} words) identical to the ` +
-          'native protocol’s',
+          `${deepgramS.toFixed(1)} s; ${finals.filter((f, i) => f === nativeFinals[i]).length}/${nativeFinals.length} ` +
+          'finals identical to the native protocol’s',
       );
+      expect(finals).toEqual(nativeFinals);
       expect(wer).toBeLessThanOrEqual(format.maxWer);
     },
   );
+
+  it('across both rates: WER within 3 points of the native protocol over 500 words or more', () => {
+    expect(compared).toHaveLength(2);
+    const words = compared.reduce((sum, c) => sum + c.words, 0);
+    const deepgram = compared.reduce((sum, c) => sum + c.deepgram, 0) / words;
+    const native = compared.reduce((sum, c) => sum + c.native, 0) / words;
+    console.log(
+      `deepgram live over ${words} words at two rates: WER ${deepgram.toFixed(2)}%, native ${native.toFixed(2)}%`,
+    );
+    expect(words).toBeGreaterThanOrEqual(500);
+    expect(deepgram).toBeLessThanOrEqual(native + 3);
+  });
 
   it('interim results, SpeechStarted and UtteranceEnd through the SDK, at twice real time', async () => {
     const [sample] = librivoxSamples();

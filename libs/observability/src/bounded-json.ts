@@ -75,12 +75,15 @@ function closingQuote(bytes: Uint8Array, from: number): number {
   return -1;
 }
 
-/** Client text to a JSON value, or why not: too large, too deep (both checked before parsing), or not JSON. */
-export function parseBoundedJson(text: string, bounds: JsonBounds): BoundedJsonResult {
+/**
+ * Client text to a JSON value, or why not: too large, too deep (both checked before parsing), or not JSON. Given
+ * bytes (a WebSocket frame as it came), the bounds are checked on them and only then are they decoded, once.
+ */
+export function parseBoundedJson(text: string | Buffer, bounds: JsonBounds): BoundedJsonResult {
   const refusal = checkJsonBounds(text, bounds);
   if (refusal) return { ok: false, ...refusal };
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    return { ok: true, value: JSON.parse(typeof text === 'string' ? text : text.toString('utf8')) as unknown };
   } catch (error) {
     const detail = error instanceof Error ? error.message.slice(0, MAX_REASON_CHARS) : 'unparseable';
     return { ok: false, code: 'invalid_json', reason: `not valid JSON: ${detail}` };

@@ -348,6 +348,9 @@ describe('StreamPipeline', () => {
     };
     const inTwos = await previewLengths(2);
     expect(await previewLengths(7)).toEqual(inTwos);
+    // Audio arriving in large blocks, the one that ends the utterance crossing a preview's length.
+    expect(await previewLengths(23)).toEqual(inTwos);
+    expect(await previewLengths(70)).toEqual(inTwos);
     // An engine far behind the audio still decodes every preview the utterance's length calls for (those due at
     // its end before the final): the stable words, and the final, do not depend on its speed.
     expect(await previewLengths(7, 300)).toEqual(inTwos);

@@ -47,7 +47,7 @@ export class Utterance {
   private readonly stable = new StablePrefix();
   /** Embedded engine: how much of the audio the last preview decoded, the preview loop. */
   private previewed = 0;
-  private feeding: Promise<void> | undefined;
+  private previewing: Promise<void> | undefined;
   private liveFailed = false;
   /** Remote provider: the partial request in flight. */
   private request: AbortController | undefined;
@@ -72,8 +72,8 @@ export class Utterance {
   grew(): void {
     if (this.ended || !this.options.interimResults) return;
     if (this.live && !this.liveFailed) {
-      // Started only when a preview is due, so the loop always awaits before it ends (and clears `feeding`).
-      if (!this.feeding && this.previewLength() !== undefined) this.feeding = this.previewLive(this.live);
+      // Started only when a preview is due, so the loop always awaits before it ends (and clears `previewing`).
+      if (!this.previewing && this.previewLength() !== undefined) this.previewing = this.previewLive(this.live);
     } else if (!this.options.provider.capabilities.streamingPartials) {
       this.requestPartial(this.options.audio.samples);
     }
@@ -83,9 +83,14 @@ export class Utterance {
   async end(samples: Float32Array, endSample: number): Promise<UtteranceFinal> {
     this.ended = true;
     this.request?.abort();
-    // Previews the engine had not reached yet (it fell behind) are still decoded, counted but not sent: the stable
-    // words, and so the final, then depend on the utterance's audio alone, not on how fast it was decoded.
-    await this.feeding;
+    // Previews the engine had not reached yet (it fell behind, or the audio that ended the utterance crossed one)
+    // are still decoded, counted but not sent: the stable words, and so the final, then depend on the utterance's
+    // audio alone, not on how fast it was decoded or how the client framed it.
+    await this.previewing;
+    if (this.live && !this.liveFailed && this.previewLength() !== undefined) {
+      this.previewing = this.previewLive(this.live);
+      await this.previewing;
+    }
     const base = {
       type: 'final' as const,
       segmentId: this.options.id,
@@ -107,7 +112,7 @@ export class Utterance {
     this.request?.abort();
     this.finalRequest.abort();
     const live = this.live;
-    if (live) void Promise.resolve(this.feeding).then(() => live.cancel());
+    if (live) void Promise.resolve(this.previewing).then(() => live.cancel());
   }
 
   private transcribeFinal(samples: Float32Array): Promise<ChunkTranscript> {
@@ -132,7 +137,7 @@ export class Utterance {
       // The final still comes: from `transcribe`, on its own.
       this.liveFailed = true;
     } finally {
-      this.feeding = undefined;
+      this.previewing = undefined;
     }
   }
 

@@ -50,7 +50,16 @@ describe('parseClientEvent: the events a transcription session takes', () => {
   });
 
   it('refuses bad base64 rather than decoding it leniently, naming the field and echoing the event_id', () => {
-    for (const audio of ['abc$', 'a', 'YWJj=YWJj', 'data:audio/pcm;base64,AAAA', 'AA AA']) {
+    for (const audio of [
+      'abc$',
+      'a',
+      'YWJj=YWJj',
+      'data:audio/pcm;base64,AAAA',
+      'AA AA',
+      '-_-_',
+      'QQ==QQ==',
+      'QUI==',
+    ]) {
       expect(refusal({ type: 'input_audio_buffer.append', audio, event_id: 'ev_7' })).toEqual({
         code: 'invalid_value',
         param: 'audio',

@@ -96,7 +96,7 @@ export class RealtimeFraming implements Framing {
           ),
         ),
       ];
-    const parsed = parseClientEvent(data.toString('utf8'), this.options.limits);
+    const parsed = parseClientEvent(data, this.options.limits);
     if (!parsed.ok) return [this.reply(this.messages.problem(parsed.problem, parsed.eventId))];
     return this.act(parsed.event);
   }
