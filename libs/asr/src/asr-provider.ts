@@ -86,8 +86,9 @@ export abstract class AsrProvider {
   abstract transcribe(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript>;
 
   /**
-   * A live utterance if this engine decodes incrementally and has a decoder free right now; otherwise undefined
-   * (the caller buffers the utterance and calls `transcribe` at its end). Remote providers have none.
+   * A live utterance if this engine previews utterances on a decoder of their own and has one free right now;
+   * otherwise undefined (the caller buffers the utterance and calls `transcribe` at its end). Remote providers have
+   * none.
    */
   tryOpenLive(options: TranscribeOptions): LiveUtterance | undefined {
     void options;
