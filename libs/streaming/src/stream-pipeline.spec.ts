@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AsrError } from '@asr/asr';
 import { TARGET_SAMPLE_RATE } from '@asr/audio';
 import { segmenterSettings, type SegmenterSettingsMs, VadBatcher } from '@asr/vad';
@@ -357,6 +358,36 @@ describe('StreamPipeline', () => {
     // 0.5 s steps, then less often as the utterance grows (each preview decodes all of it).
     const step = 0.5 * TARGET_SAMPLE_RATE;
     expect(inTwos.map((length) => length / step)).toEqual([1, 2, 3, 5, 8]);
+  });
+
+  it('an utterance that starts while every decoder is busy gets one when it frees, and catches up its previews', async () => {
+    const previewsWith = async (liveSlots: number): Promise<number[]> => {
+      const lengths: number[] = [];
+      const h = harness(
+        {
+          // The final holds its decoder for a while: the next utterance starts before it is free again.
+          script: () => ({ text: 'whole', delayMs: 600 }),
+          live: {
+            liveSlots,
+            partial: (soFar) => {
+              lengths.push(soFar);
+              return 'whole';
+            },
+          },
+        },
+        { settings: { interimResults: true } },
+      );
+      // The second utterance begins while the first's final holds the only decoder, which frees meanwhile.
+      await h.send([...scene([2.2]), ...speech(0.4)], 4);
+      await sleep(800);
+      await h.send([...speech(1.8), ...silence(1)], 4);
+      await h.pipeline.finish();
+      expect(h.finals()).toHaveLength(2);
+      return lengths.sort((a, b) => a - b);
+    };
+    const enough = await previewsWith(2);
+    expect(await previewsWith(1)).toEqual(enough);
+    expect(enough.length).toBeGreaterThanOrEqual(6);
   });
 
   it('a final that contradicts its stable words is held to them: the final begins with what previews settled', async () => {

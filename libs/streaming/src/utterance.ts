@@ -33,12 +33,13 @@ export interface UtteranceOptions {
  * - The embedded engine with a decoder free: the utterance so far is decoded whole on a decoder held for it, at
  *   fixed lengths (every AUDIO_CHUNK_DURATION of its audio, less often once it is long), so the same audio gives
  *   the same previews however it arrived; the final decodes all of it the same way.
- * - The embedded engine with every decoder busy: no partials; the final waits its turn in the engine's queue.
+ * - The embedded engine with every decoder busy: no partials until one frees (the previews missed are then decoded
+ *   first); with none free before the utterance ends, the final waits its turn in the engine's queue.
  * - A remote provider: the growing utterance is re-transcribed every AUDIO_CHUNK_DURATION, one request at a time.
  * Either way the words its hypotheses agree on become stable, and the final begins with them (`StablePrefix`).
  */
 export class Utterance {
-  private readonly live: LiveUtterance | undefined;
+  private live: LiveUtterance | undefined;
   private ended = false;
   /** The client is gone: no more previews, even those an ended utterance still owes its stable words. */
   private cancelled = false;
@@ -55,9 +56,17 @@ export class Utterance {
   private readonly finalRequest = new AbortController();
 
   constructor(private readonly options: UtteranceOptions) {
-    this.live = options.interimResults
-      ? options.provider.tryOpenLive({ language: options.language, wordTimestamps: false })
-      : undefined;
+    this.openLive();
+  }
+
+  /**
+   * A decoder of its own for previews, if the engine previews and has one free now. Tried again as the utterance
+   * grows: one that starts while every decoder is busy gets one when another utterance's final frees it, and its
+   * previews then catch up at the lengths it missed.
+   */
+  private openLive(): void {
+    if (this.live || !this.options.interimResults || !this.options.provider.capabilities.streamingPartials) return;
+    this.live = this.options.provider.tryOpenLive({ language: this.options.language, wordTimestamps: false });
   }
 
   get id(): number {
@@ -71,6 +80,7 @@ export class Utterance {
   /** Its audio has grown (the VAD appended to it). */
   grew(): void {
     if (this.ended || !this.options.interimResults) return;
+    this.openLive();
     if (this.live && !this.liveFailed) {
       // Started only when a preview is due, so the loop always awaits before it ends (and clears `previewing`).
       if (!this.previewing && this.previewLength() !== undefined) this.previewing = this.previewLive(this.live);
