@@ -97,7 +97,7 @@ export class Utterance {
     // are still decoded, counted but not sent: the stable words, and so the final, then depend on the utterance's
     // audio alone, not on how fast it was decoded or how the client framed it.
     await this.previewing;
-    if (this.live && !this.liveFailed && this.previewLength() !== undefined) {
+    if (this.live && !this.liveFailed && !this.cancelled && this.previewLength() !== undefined) {
       this.previewing = this.previewLive(this.live);
       await this.previewing;
     }

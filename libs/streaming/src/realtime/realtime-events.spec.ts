@@ -59,6 +59,10 @@ describe('parseClientEvent: the events a transcription session takes', () => {
       '-_-_',
       'QQ==QQ==',
       'QUI==',
+      // Node reads a character past ASCII by its low byte: these would decode like base64.
+      'QŕJD',
+      'QUĭş',
+      'QUJ\u00e9',
     ]) {
       expect(refusal({ type: 'input_audio_buffer.append', audio, event_id: 'ev_7' })).toEqual({
         code: 'invalid_value',

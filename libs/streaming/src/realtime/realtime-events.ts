@@ -107,8 +107,8 @@ function readEventId(value: unknown): string | undefined {
 
 /**
  * Base64 as the SDK writes it (padding optional); anything else is refused rather than decoded leniently. Node's
- * decoder skips what is not base64 and stops at padding, so text with anything else decodes to fewer bytes than its
- * length promises; the URL-safe alphabet it also takes is looked for apart. Native passes only, and no second
+ * decoder skips what is not base64 and stops at padding, so ASCII text with anything else decodes to fewer bytes
+ * than its length promises; the URL-safe alphabet it also takes is looked for apart, and so is anything not ASCII. Native passes only, and no second
  * string: a regular expression over every append cost Realtime sessions a tenth more CPU than native ones
  * (bench/stream.mjs --framings).
  */
@@ -117,7 +117,9 @@ function readAudio(value: unknown): Buffer {
     refuse('missing_required_parameter', 'audio', 'input_audio_buffer.append needs audio (base64-encoded)');
   if (typeof value !== 'string') refuse('invalid_type', 'audio', 'audio must be a base64-encoded string');
   const bytes = Buffer.from(value, 'base64');
-  if (bytes.length !== base64Bytes(value) || value.includes('-') || value.includes('_'))
+  // Node decodes a character past ASCII by its low byte: text of ASCII only, so none can pass for a digit.
+  const ascii = Buffer.byteLength(value, 'utf8') === value.length;
+  if (!ascii || bytes.length !== base64Bytes(value) || value.includes('-') || value.includes('_'))
     refuse('invalid_value', 'audio', 'audio is not valid base64: encode the raw audio bytes with base64');
   return bytes;
 }
