@@ -76,6 +76,26 @@ export function beginWith(prefix: readonly string[], final: readonly TranscriptW
   return [...out, ...final.slice(end)];
 }
 
+/**
+ * A final transcript held to the stable words: its words (and the text they make) when they are the text one for
+ * one; otherwise (a remote server's punctuated text) the text alone, its words left out where holding changed the
+ * text (they would contradict it).
+ */
+export function holdFinal(
+  stable: readonly string[],
+  text: string,
+  words: TranscriptWord[],
+): { text: string; words: TranscriptWord[] } {
+  if (stable.length === 0) return { text, words };
+  const normalized = normalizeTranscript(text);
+  if (words.map((w) => w.word).join(' ') === normalized) {
+    const held = beginWith(stable, words);
+    return { text: held.map((w) => w.word).join(' '), words: held };
+  }
+  const held = beginTextWith(stable, text);
+  return { text: held, words: held === normalized ? words : [] };
+}
+
 /** The same for a transcript with no word times (a remote provider's text): its words, then the rest joined. */
 export function beginTextWith(prefix: readonly string[], final: string): string {
   const words = wordsOf(final).map((word) => ({ word, start: 0, end: 0 }));

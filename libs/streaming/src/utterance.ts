@@ -1,10 +1,10 @@
-import type { AsrProvider, ChunkTranscript, LiveUtterance } from '@asr/asr';
+import type { AsrProvider, ChunkTranscript, LiveUtterance, TranscribeOptions } from '@asr/asr';
 import { roundSeconds } from '@asr/audio';
 import { streamFinalErrorOf } from '@asr/observability';
 import type { UtteranceAudio } from '@asr/vad';
 import type { FinalError, FinalTranscript, PartialTranscript } from './pipeline-events';
 import { seconds } from './protocol';
-import { beginTextWith, beginWith, normalizeTranscript, StablePrefix } from './stable-prefix';
+import { holdFinal, StablePrefix } from './stable-prefix';
 
 /**
  * A long utterance is previewed less often: each preview decodes all of it so far, so at a fixed step the cost
@@ -128,12 +128,13 @@ export class Utterance {
   private transcribeFinal(samples: Float32Array): Promise<ChunkTranscript> {
     if (this.live && !this.liveFailed) return this.live.finish(samples, this.finalRequest.signal);
     this.live?.cancel();
-    return this.options.provider.transcribe(samples, {
-      language: this.options.language,
-      ...(this.options.prompt !== undefined && { prompt: this.options.prompt }),
-      wordTimestamps: true,
-      signal: this.finalRequest.signal,
-    });
+    return this.options.provider.transcribe(samples, this.callOptions(true, this.finalRequest.signal));
+  }
+
+  /** What every provider call of this utterance carries: its language and prompt. */
+  private callOptions(wordTimestamps: boolean, signal: AbortSignal): TranscribeOptions {
+    const { language, prompt } = this.options;
+    return { language, ...(prompt !== undefined && { prompt }), wordTimestamps, signal };
   }
 
   private async previewLive(live: LiveUtterance): Promise<void> {
@@ -167,12 +168,7 @@ export class Utterance {
     const request = new AbortController();
     this.request = request;
     this.options.provider
-      .transcribe(audio, {
-        language: this.options.language,
-        ...(this.options.prompt !== undefined && { prompt: this.options.prompt }),
-        wordTimestamps: false,
-        signal: request.signal,
-      })
+      .transcribe(audio, this.callOptions(false, request.signal))
       .then(
         (transcript) => this.partial(transcript.text, audio.length),
         () => undefined, // a failed preview is not an error: the final will say if the provider is down
@@ -202,19 +198,11 @@ export class Utterance {
 
   private finalText(transcript: ChunkTranscript): Pick<UtteranceFinal, 'text' | 'words' | 'confidence'> {
     const offset = seconds(this.start);
-    let words = transcript.segments.flatMap((segment) => segment.words ?? []);
-    let text = transcript.text.trim();
-    const stable = this.stable.words;
-    if (stable.length > 0 && words.map((w) => w.word).join(' ') === normalizeTranscript(text)) {
-      words = beginWith(stable, words);
-      text = words.map((w) => w.word).join(' ');
-    } else if (stable.length > 0) {
-      // Words that are not the text one for one (a remote server's punctuated text): the text is held to the stable
-      // words; the words, which could not be, are left out where that changed the text (they would contradict it).
-      const held = beginTextWith(stable, text);
-      if (held !== normalizeTranscript(text)) words = [];
-      text = held;
-    }
+    const { text, words } = holdFinal(
+      this.stable.words,
+      transcript.text.trim(),
+      transcript.segments.flatMap((segment) => segment.words ?? []),
+    );
     const confidences = words.flatMap((w) => (w.confidence === undefined ? [] : [w.confidence]));
     return {
       text,
