@@ -390,6 +390,46 @@ describe('StreamPipeline', () => {
     expect(enough.length).toBeGreaterThanOrEqual(6);
   });
 
+  it('an utterance that never gets a decoder has its previews decoded in the engine queue before its final: the same partials and final', async () => {
+    const finalWith = async (liveSlots: number): Promise<{ final: string; previews: number[]; partials: string[] }> => {
+      const previews: number[] = [];
+      const h = harness(
+        {
+          // Through the queue a preview is a call without word times; the final asks for them.
+          script: (call) => {
+            if (call.options.wordTimestamps) return { text: 'a cat sat down' };
+            previews.push(call.samples.length);
+            return { text: 'the cat' };
+          },
+          live: {
+            liveSlots,
+            partial: (soFar) => {
+              previews.push(soFar);
+              return 'the cat';
+            },
+          },
+        },
+        { settings: { interimResults: true } },
+      );
+      await h.send(scene([2.2]), 4);
+      await h.pipeline.finish();
+      const partials = h.events.flatMap((e) => (e.type === 'partial' ? [`${e.text} | ${e.stable}`] : []));
+      // Every partial before the final, however late it was decoded.
+      expect(h.events.findLastIndex((e) => e.type === 'partial')).toBeLessThan(
+        h.events.findIndex((e) => e.type === 'final'),
+      );
+      return { final: h.finals()[0]!.text, previews, partials };
+    };
+    const withDecoder = await finalWith(1);
+    expect(withDecoder.final).toBe('the cat sat down');
+    const without = await finalWith(0);
+    expect(without.final).toBe(withDecoder.final);
+    expect(without.previews).toEqual(withDecoder.previews);
+    // Decoded once it had ended, and still sent: the same partials as with a decoder of its own.
+    expect(without.partials).toEqual(withDecoder.partials);
+    expect(without.partials.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('a final that contradicts its stable words is held to them: the final begins with what previews settled', async () => {
     const h = harness(
       { script: () => ({ text: 'a cat sat down' }), live: { partial: () => 'the cat' } },

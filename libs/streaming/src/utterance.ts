@@ -34,7 +34,8 @@ export interface UtteranceOptions {
  *   fixed lengths (every AUDIO_CHUNK_DURATION of its audio, less often once it is long), so the same audio gives
  *   the same previews however it arrived; the final decodes all of it the same way.
  * - The embedded engine with every decoder busy: no partials until one frees (the previews missed are then decoded
- *   first); with none free before the utterance ends, the final waits its turn in the engine's queue.
+ *   first); with none free before the utterance ends, its previews (sent late) and then its final wait their
+ *   turn in the engine's queue.
  * - A remote provider: the growing utterance is re-transcribed every AUDIO_CHUNK_DURATION, one request at a time.
  * Either way the words its hypotheses agree on become stable, and the final begins with them (`StablePrefix`).
  */
@@ -83,7 +84,10 @@ export class Utterance {
     this.openLive();
     if (this.live && !this.liveFailed) {
       // Started only when a preview is due, so the loop always awaits before it ends (and clears `previewing`).
-      if (!this.previewing && this.previewLength() !== undefined) this.previewing = this.previewLive(this.live);
+      const live = this.live;
+      if (!this.previewing && this.previewLength() !== undefined) {
+        this.previewing = this.previewLive((soFar) => live.preview(soFar));
+      }
     } else if (!this.options.provider.capabilities.streamingPartials) {
       this.requestPartial(this.options.audio.samples);
     }
@@ -94,13 +98,10 @@ export class Utterance {
     this.ended = true;
     this.request?.abort();
     // Previews the engine had not reached yet (it fell behind, or the audio that ended the utterance crossed one)
-    // are still decoded, counted but not sent: the stable words, and so the final, then depend on the utterance's
-    // audio alone, not on how fast it was decoded or how the client framed it.
+    // are still decoded: the stable words, and so the final, then depend on the utterance's audio alone, not on
+    // how fast it was decoded or how the client framed it.
     await this.previewing;
-    if (this.live && !this.liveFailed && !this.cancelled && this.previewLength() !== undefined) {
-      this.previewing = this.previewLive(this.live);
-      await this.previewing;
-    }
+    await this.previewOwed();
     const base = {
       type: 'final' as const,
       segmentId: this.options.id,
@@ -137,10 +138,33 @@ export class Utterance {
     return { language, ...(prompt !== undefined && { prompt }), wordTimestamps, signal };
   }
 
-  private async previewLive(live: LiveUtterance): Promise<void> {
+  /**
+   * The previews an ended utterance still owes, decoded before its final: on its decoder, or, when it never got one
+   * (every decoder stayed busy while it was spoken), through the engine's queue as the final will be. Either way
+   * its stable words, and so its final, are those of its audio alone, not of how busy the engine was.
+   */
+  private async previewOwed(): Promise<void> {
+    if (this.cancelled || this.liveFailed || this.previewLength() === undefined) return;
+    const live = this.live;
+    if (live) {
+      this.previewing = this.previewLive((soFar) => live.preview(soFar));
+    } else if (this.options.interimResults && this.options.provider.capabilities.streamingPartials) {
+      this.previewing = this.previewLive(async (soFar) => {
+        const transcript = await this.options.provider.transcribe(
+          soFar,
+          this.callOptions(false, this.finalRequest.signal),
+        );
+        return transcript.text;
+      });
+    }
+    await this.previewing;
+  }
+
+  /** Previews at every length due, in order, each `decode`d whole. */
+  private async previewLive(decode: (soFar: Float32Array) => Promise<string>): Promise<void> {
     try {
       for (let length = this.previewLength(); length !== undefined && !this.cancelled; length = this.previewLength()) {
-        const hypothesis = await live.preview(this.options.audio.view(this.start, this.start + length));
+        const hypothesis = await decode(this.options.audio.view(this.start, this.start + length));
         this.previewed = length;
         this.partial(hypothesis, length);
       }
@@ -170,7 +194,8 @@ export class Utterance {
     this.options.provider
       .transcribe(audio, this.callOptions(false, request.signal))
       .then(
-        (transcript) => this.partial(transcript.text, audio.length),
+        // One answered after the utterance ended is dropped: its final may already be out.
+        (transcript) => (this.ended ? undefined : this.partial(transcript.text, audio.length)),
         () => undefined, // a failed preview is not an error: the final will say if the provider is down
       )
       .finally(() => {
@@ -180,11 +205,12 @@ export class Utterance {
 
   private partial(text: string, length: number): void {
     const trimmed = text.trim();
-    // A preview that was decoding when the utterance ended still counts towards its stable words (the final is
-    // held to them, so the same audio gives the same final however the end fell), but is not sent.
     const grew = this.stable.hypothesis(trimmed);
-    // Sent when the hypothesis changed, or stayed and so made more of itself stable.
-    if (this.ended || trimmed === '' || (trimmed === this.lastText && !grew)) return;
+    // Sent when the hypothesis changed, or stayed and so made more of itself stable. Previews decoded once the
+    // utterance ended (the engine fell behind, or the end crossed a length) are sent too, before its final: the
+    // same audio gets the same partials however fast it was decoded; only where they fall around speech-stopped
+    // depends on that.
+    if (this.cancelled || trimmed === '' || (trimmed === this.lastText && !grew)) return;
     this.lastText = trimmed;
     this.options.sendPartial({
       type: 'partial',
