@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from './stream-client';
 import { waitFor } from './wait';
 
@@ -38,5 +39,14 @@ export function tally(admissions: Admission[]): Record<string, number> {
 export async function closeAll(admissions: Admission[]): Promise<void> {
   for (const { stream, outcome } of admissions)
     if (outcome === 'admitted') stream.socket.send(JSON.stringify({ type: 'close' }));
-  await Promise.all(admissions.map(({ stream }) => stream.run));
+  const timer = new AbortController();
+  const late = (i: number, outcome: string): Promise<never> =>
+    sleep(30_000, undefined, { signal: timer.signal }).then(() => {
+      throw new Error(`stream ${i} (${outcome}) was not closed by the server within 30 s`);
+    });
+  try {
+    await Promise.all(admissions.map(({ stream, outcome }, i) => Promise.race([stream.run, late(i, outcome)])));
+  } finally {
+    timer.abort();
+  }
 }

@@ -52,7 +52,8 @@ export function connect(
   headers: Record<string, string> = {},
   extras: HandshakeExtras = {},
 ): Promise<{ socket: WebSocket; messages: StreamMessage[]; run: Promise<StreamRun> }> {
-  const socket = new WebSocket(url, extras.protocols ?? [], { headers, ca: extras.ca });
+  // A handshake nobody answers fails the test with its reason instead of hanging it to Jest's timeout.
+  const socket = new WebSocket(url, extras.protocols ?? [], { headers, ca: extras.ca, handshakeTimeout: 30_000 });
   const messages: StreamMessage[] = [];
   socket.on('message', (data, isBinary) => {
     if (!isBinary) messages.push(JSON.parse((data as Buffer).toString('utf8')) as StreamMessage);
@@ -113,7 +114,8 @@ export function refusedHandshake(
   headers: Record<string, string> = {},
   extras: HandshakeExtras = {},
 ): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  const socket = new WebSocket(url, extras.protocols ?? [], { headers, ca: extras.ca });
+  // A handshake nobody answers fails the test with its reason instead of hanging it to Jest's timeout.
+  const socket = new WebSocket(url, extras.protocols ?? [], { headers, ca: extras.ca, handshakeTimeout: 30_000 });
   return new Promise((resolve, reject) => {
     socket.once('open', () => {
       socket.terminate();
