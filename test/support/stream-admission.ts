@@ -39,13 +39,15 @@ export function tally(admissions: Admission[]): Record<string, number> {
 export async function closeAll(admissions: Admission[]): Promise<void> {
   for (const { stream, outcome } of admissions)
     if (outcome === 'admitted') stream.socket.send(JSON.stringify({ type: 'close' }));
+  const open = new Set(admissions.map((_, i) => i));
+  const runs = admissions.map(({ stream }, i) => stream.run.then(() => open.delete(i)));
   const timer = new AbortController();
-  const late = (i: number, outcome: string): Promise<never> =>
-    sleep(30_000, undefined, { signal: timer.signal }).then(() => {
-      throw new Error(`stream ${i} (${outcome}) was not closed by the server within 30 s`);
-    });
+  const late = sleep(30_000, undefined, { signal: timer.signal }).then(() => {
+    const left = [...open].map((i) => `${i} (${admissions[i]!.outcome})`).join(', ');
+    throw new Error(`streams ${left} were not closed by the server within 30 s`);
+  });
   try {
-    await Promise.all(admissions.map(({ stream, outcome }, i) => Promise.race([stream.run, late(i, outcome)])));
+    await Promise.race([Promise.all(runs), late]);
   } finally {
     timer.abort();
   }
