@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import type { JobView } from '@asr/jobs';
@@ -39,9 +39,16 @@ async function post(t: TestApp, path: string, file: string): Promise<Answer> {
   return { status: response.status, body: (await response.json()) as Answer['body'], ms: performance.now() - started };
 }
 
+/** Bytes in `directory` now; a file (or the directory) the job removes while it is read counts 0: it is gone. */
 function directoryBytes(directory: string): number {
-  if (!existsSync(directory)) return 0;
-  return readdirSync(directory).reduce((sum, name) => sum + statSync(join(directory, name)).size, 0);
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  return names.reduce((sum, name) => sum + (statSync(join(directory, name), { throwIfNoEntry: false })?.size ?? 0), 0);
 }
 
 describe('the cost an upload may cause is bounded by its size (MAX_DECODE_RATIO)', () => {
