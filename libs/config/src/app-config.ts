@@ -56,6 +56,8 @@ export abstract class AppConfig {
   };
   abstract readonly vad: {
     backend: 'silero' | 'energy' | 'ten';
+    /** The rate Silero runs at (VAD_SAMPLE_RATE): 8000 is its cheaper 8 kHz mode behind a decimator. */
+    sileroRate: 16_000 | 8_000;
     /** Where TEN-VAD is installed, when it is the backend; undefined: resolve the package from here. */
     tenPath: string | undefined;
     threshold: number;
@@ -206,6 +208,7 @@ export function toAppConfig(env: EnvironmentVariables, cwd: string): AppConfig {
     },
     vad: {
       backend: env.VAD_BACKEND as AppConfig['vad']['backend'],
+      sileroRate: env.VAD_SAMPLE_RATE === 8000 ? 8_000 : 16_000,
       tenPath: env.TEN_VAD_PATH ? path(env.TEN_VAD_PATH) : undefined,
       threshold: env.VAD_THRESHOLD,
       negThreshold: Math.min(env.VAD_NEG_THRESHOLD, env.VAD_THRESHOLD),

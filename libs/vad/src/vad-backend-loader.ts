@@ -28,7 +28,7 @@ export class DefaultVadBackendLoader extends VadBackendLoader {
   async load(name: AppConfig['vad']['backend']): Promise<VadBackend> {
     switch (name) {
       case 'silero':
-        return SileroVadBackend.load();
+        return SileroVadBackend.load(undefined, undefined, this.config.vad.sileroRate);
       case 'energy':
         return new EnergyVadBackend();
       case 'ten': {

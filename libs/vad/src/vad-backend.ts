@@ -6,6 +6,8 @@ export interface VadStreamState {
   /** Silero: the recurrent state [2, 128] and the last 64 samples (the context every frame is prefixed with). */
   recurrent?: Float32Array;
   context?: Float32Array;
+  /** Silero at 8 kHz: the last 16 kHz samples of the previous frame, which the decimator's filter reaches back to. */
+  decimator?: Float32Array;
   /** Energy backend: the tracked noise floor in dBFS. */
   noiseFloorDb?: number;
   /** TEN-VAD: the address of this stream's native instance inside the WebAssembly module. */
