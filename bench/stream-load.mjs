@@ -183,7 +183,8 @@ export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, 
     cpuPercent: Math.round(((after.cpuS - before.cpuS) / windowS) * 100),
     // The same to a tenth of a percent, for ratios between runs close to each other.
     cpuPercentExact: Number((((after.cpuS - before.cpuS) / windowS) * 100).toFixed(1)),
-    // Mean VAD batch (frames per inference) in the window; the bare server has none.
+    // VAD frames inferred in the window, and their mean batch (frames per inference); the bare server has none.
+    vadFrames: after.vadFrames - before.vadFrames,
     vadMeanBatch:
       after.vadBatches > before.vadBatches
         ? Number(((after.vadFrames - before.vadFrames) / (after.vadBatches - before.vadBatches)).toFixed(1))

@@ -2,7 +2,10 @@
 // Streaming capacity: the most concurrent real-time sessions the server (pinned to core 0) holds with p99
 // event-loop lag < 20 ms and p99 end-of-speech → final overhead < 50 ms, against a fake provider with a fixed
 // 100 ms latency; the same load on a bare `ws` server that only receives frames (the ceiling); and the real-time
-// sessions the embedded engine holds. The load generator and the fake provider run here, pinned to core 1.
+// sessions the embedded engine holds. The load generator and the fake provider run here, pinned to core 1. At
+// every level the server's CPU is set beside the ceiling measured in the same run: the bare server's CPU plus
+// onnxruntime alone on as many VAD frames as the server inferred (bench/onnx-ceiling.mjs). The audio carries a
+// noise floor (pink noise at -60 dBFS, bench/support.mjs), never digital zeros.
 // Usage: npm run build && node bench/stream.mjs [levels…] [flags]   (default levels: 100 200 300 400 500 600)
 //   The embedded engine runs as the product does by default, with partials; --local-finals-only turns them off.
 //   Against the fake provider sessions ask for finals only (`interim_results=false`): with partials a remote
@@ -19,6 +22,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LAG_RESOLUTION_MS } from './lag.mjs';
+import { onnxAloneCpuPercent } from './onnx-ceiling.mjs';
 import { runFramings } from './stream-framings.mjs';
 import {
   benchLoop,
@@ -102,10 +106,38 @@ if (oursLevels.length > 0) {
   const bareUrl = `http://127.0.0.1:${barePort}`;
   for (const { sessions } of oursLevels) {
     const result = await run(`ws://127.0.0.1:${barePort}`, sessions, async () => (await fetch(bareUrl)).json(), 0);
-    bareLevels.push({ sessions, lagP99Ms: result.lagP99Ms, cpuPercent: result.cpuPercent });
+    bareLevels.push({
+      sessions,
+      lagP99Ms: result.lagP99Ms,
+      cpuPercent: result.cpuPercent,
+      cpuPercentExact: result.cpuPercentExact,
+    });
     console.error(JSON.stringify(bareLevels.at(-1)));
   }
   bare.kill();
+}
+
+// --- the ceiling at each level: the bare server's CPU plus onnxruntime alone on as many frames as ours inferred
+const ceilings = [];
+for (const level of oursLevels) {
+  const bareAt = bareLevels.find((b) => b.sessions === level.sessions);
+  if (!bareAt || !level.vadFrames) continue;
+  const onnx = await onnxAloneCpuPercent({
+    frames: level.vadFrames,
+    batch: level.vadMeanBatch ?? 1,
+    windowS: args.windowS,
+    dir,
+  });
+  const ceilingPercent = Number((bareAt.cpuPercentExact + onnx.cpuPercent).toFixed(1));
+  ceilings.push({
+    sessions: level.sessions,
+    bareCpuPercent: bareAt.cpuPercentExact,
+    onnxAlone: onnx,
+    ceilingPercent,
+    serverCpuPercent: level.cpuPercentExact,
+    serverOverCeiling: Number((level.cpuPercentExact / Math.max(0.1, ceilingPercent)).toFixed(2)),
+  });
+  console.error(JSON.stringify(ceilings.at(-1)));
 }
 
 // --- the embedded engine: real-time sessions (finals within 1.5 s of the end of speech, p99)
@@ -141,6 +173,8 @@ console.log(
       bare: bareLevels,
       mostSessionsHeld: held?.sessions ?? 0,
       cpuRatioAtMostHeld: bareAtHeld ? Number((held.cpuPercent / Math.max(1, bareAtHeld.cpuPercent)).toFixed(1)) : null,
+      // The server's CPU against the bare server plus onnxruntime alone on the same frames (≤ 2× is the goal).
+      ceilings,
       localEngine: localLevels,
       localSessionsHeld: localLevels.filter((l) => l.holds).pop()?.sessions ?? 0,
     },

@@ -26,14 +26,31 @@ export function freePort() {
  * Starts dist/apps/asr-api/src/main.js with `env` (and Node flags `extraNodeArgs`), waits for /health/ready 200.
  * `dist`: another build's output folder (bench/compare-commits.mjs runs a baseline commit's).
  */
+/**
+ * Settings every benchmarked server gets on top of its own, from BENCH_SERVER_ENV ("KEY=VALUE KEY=VALUE"), e.g.
+ * `BENCH_SERVER_ENV="VAD_SAMPLE_RATE=16000" node bench/stream.mjs` to measure another operating point.
+ */
+export function benchServerEnv() {
+  const pairs = (process.env.BENCH_SERVER_ENV ?? '').split(/\s+/).filter(Boolean);
+  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+}
+
 export async function startServer(env, cwd, extraNodeArgs = [], { dist = DIST } = {}) {
   const port = await freePort();
   // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof) when looking into a result.
   const nodeArgs = [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...extraNodeArgs];
   const child = spawn(process.execPath, [...nodeArgs, join(dist, 'apps/asr-api/src/main.js')], {
     cwd,
-    env: { PATH: process.env.PATH, API_HOST: '127.0.0.1', API_PORT: String(port), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      PATH: process.env.PATH,
+      API_HOST: '127.0.0.1',
+      API_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...env,
+      ...benchServerEnv(),
+    },
+    // BENCH_SERVER_STDOUT=1: the server's stdout here too (what --trace-gc in BENCH_NODE_ARGS prints).
+    stdio: ['ignore', process.env.BENCH_SERVER_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   let exited;
@@ -106,12 +123,14 @@ export const BENCH_SENTENCES = [
 
 /**
  * 16 kHz 16-bit PCM that clients loop: each sentence spoken by flite after a pause (`pauseS(i)` seconds), so the
- * VAD finds utterances and silences as in real speech.
+ * VAD finds utterances and silences as in real speech. Under all of it lies a noise floor, pink noise at
+ * NOISE_FLOOR_DBFS as a real microphone has, never digital zeros: a VAD that skipped silent frames would otherwise
+ * be flattered by the benchmarks.
  */
 export function speechLoop(sentences, pauseS) {
   const scratch = mkdtempSync(join(tmpdir(), 'asr-bench-speech-'));
   const silence = (seconds) => Buffer.alloc(Math.round(seconds * 16000) * 2);
-  return Buffer.concat(
+  const clean = Buffer.concat(
     sentences.flatMap((text, i) => {
       const file = join(scratch, `${i}.wav`);
       execFileSync('bash', [
@@ -125,6 +144,41 @@ export function speechLoop(sentences, pauseS) {
       return [silence(pauseS(i)), bytes.subarray(bytes.indexOf('data') + 8)];
     }),
   );
+  return withNoiseFloor(clean, NOISE_FLOOR_DBFS);
+}
+
+/** The level of the benchmarks' noise floor (RMS, dB below full scale). */
+export const NOISE_FLOOR_DBFS = -60;
+
+/** `pcm` (16-bit) with seeded pink noise of RMS `dbfs` added (Paul Kellet's filter over white noise). */
+export function withNoiseFloor(pcm, dbfs, seed = 7) {
+  const samples = pcm.length / 2;
+  let state = seed;
+  const white = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return (state / 2 ** 31) * 2 - 1;
+  };
+  const pink = new Float64Array(samples);
+  let [b0, b1, b2, b3, b4, b5, b6] = [0, 0, 0, 0, 0, 0, 0];
+  for (let i = 0; i < samples; i += 1) {
+    const w = white();
+    b0 = 0.99886 * b0 + w * 0.0555179;
+    b1 = 0.99332 * b1 + w * 0.0750759;
+    b2 = 0.969 * b2 + w * 0.153852;
+    b3 = 0.8665 * b3 + w * 0.3104856;
+    b4 = 0.55 * b4 + w * 0.5329522;
+    b5 = -0.7616 * b5 - w * 0.016898;
+    pink[i] = b0 + b1 + b2 + b3 + b4 + b5 + b6 + w * 0.5362;
+    b6 = w * 0.115926;
+  }
+  const rms = Math.sqrt(pink.reduce((sum, v) => sum + v * v, 0) / samples);
+  const scale = (10 ** (dbfs / 20) * 32767) / rms;
+  const out = Buffer.alloc(pcm.length);
+  for (let i = 0; i < samples; i += 1) {
+    const v = Math.round(pcm.readInt16LE(i * 2) + pink[i] * scale);
+    out.writeInt16LE(Math.max(-32768, Math.min(32767, v)), i * 2);
+  }
+  return out;
 }
 
 /** A fake OpenAI-compatible provider on 127.0.0.1 that reads the body and answers after `latencyMs`; its port. */

@@ -36,6 +36,9 @@ export class SileroVadBackend implements VadBackend {
   private readonly context: number;
   /** The decimator's working buffer, reused (8 kHz only). */
   private readonly scratch = new Float32Array(DECIMATOR_HISTORY + FRAME_SAMPLES);
+  private buffers: BatchBuffers | undefined;
+  /** A batch is between its set-up and its results: its buffers are in use. */
+  private running = false;
 
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -78,33 +81,75 @@ export class SileroVadBackend implements VadBackend {
     const batch = frames.length;
     const { frame, context } = this;
     const width = context + frame;
-    const input = new Float32Array(batch * width);
-    // State layout [2, B, 128]: the first 128 of each stream's state go to row 0, the next 128 to row 1.
-    const state = new Float32Array(2 * batch * 128);
-    frames.forEach(({ samples, state: s }, b) => {
-      input.set(s.context!, b * width);
-      if (s.decimator) decimate(samples, s.decimator, input, b * width + context, this.scratch);
-      else input.set(samples, b * width + context);
-      state.set(s.recurrent!.subarray(0, 128), b * 128);
-      state.set(s.recurrent!.subarray(128), (batch + b) * 128);
-    });
-    const result = await this.session.run({
-      input: new ort.Tensor('float32', input, [batch, width]),
-      state: new ort.Tensor('float32', state, [2, batch, 128]),
-      sr: this.sr,
-    });
-    const probabilities = result.output!.data as Float32Array;
-    const next = result.stateN!.data as Float32Array;
-    frames.forEach(({ state: s }, b) => {
-      s.recurrent!.set(next.subarray(b * 128, (b + 1) * 128), 0);
-      s.recurrent!.set(next.subarray((batch + b) * 128, (batch + b + 1) * 128), 128);
-      // The next frame's context: the end of this one, as the model saw it.
-      s.context!.set(input.subarray((b + 1) * width - context, (b + 1) * width));
-    });
-    return Float32Array.from(probabilities);
+    // One set of buffers, reused batch after batch (a live server runs hundreds of batches a second: fresh ones
+    // would be tens of MB a second for the collector); a call that overlaps another one in flight gets its own.
+    const reuse = !this.running;
+    const buffers = reuse ? this.buffersFor(batch) : new BatchBuffers(batch, width);
+    this.running ||= reuse;
+    try {
+      const input = buffers.input.subarray(0, batch * width);
+      // State layout [2, B, 128]: the first 128 of each stream's state go to row 0, the next 128 to row 1.
+      const state = buffers.state.subarray(0, 2 * batch * 128);
+      frames.forEach(({ samples, state: s }, b) => {
+        input.set(s.context!, b * width);
+        if (s.decimator) decimate(samples, s.decimator, input, b * width + context, this.scratch);
+        else input.set(samples, b * width + context);
+        state.set(s.recurrent!.subarray(0, 128), b * 128);
+        state.set(s.recurrent!.subarray(128), (batch + b) * 128);
+      });
+      const probabilities = buffers.output.subarray(0, batch);
+      const next = buffers.stateN.subarray(0, 2 * batch * 128);
+      // The outputs are written into the buffers given (onnxruntime's pre-allocated fetches), not allocated.
+      await this.session.run(
+        {
+          input: new ort.Tensor('float32', input, [batch, width]),
+          state: new ort.Tensor('float32', state, [2, batch, 128]),
+          sr: this.sr,
+        },
+        {
+          output: new ort.Tensor('float32', probabilities, [batch, 1]),
+          stateN: new ort.Tensor('float32', next, [2, batch, 128]),
+        },
+      );
+      frames.forEach(({ state: s }, b) => {
+        s.recurrent!.set(next.subarray(b * 128, (b + 1) * 128), 0);
+        s.recurrent!.set(next.subarray((batch + b) * 128, (batch + b + 1) * 128), 128);
+        // The next frame's context: the end of this one, as the model saw it.
+        s.context!.set(input.subarray((b + 1) * width - context, (b + 1) * width));
+      });
+      return probabilities.slice();
+    } finally {
+      if (reuse) this.running = false;
+    }
+  }
+
+  /** The reused buffers, grown (never shrunk) to hold `batch` frames. */
+  private buffersFor(batch: number): BatchBuffers {
+    if (!this.buffers || this.buffers.capacity < batch) {
+      this.buffers = new BatchBuffers(batch, this.context + this.frame);
+    }
+    return this.buffers;
   }
 
   async close(): Promise<void> {
     await this.session.release();
+  }
+}
+
+/** A batch's inputs and outputs for up to `capacity` frames of `width` samples each. */
+class BatchBuffers {
+  readonly input: Float32Array;
+  readonly state: Float32Array;
+  readonly output: Float32Array;
+  readonly stateN: Float32Array;
+
+  constructor(
+    readonly capacity: number,
+    width: number,
+  ) {
+    this.input = new Float32Array(capacity * width);
+    this.state = new Float32Array(2 * capacity * 128);
+    this.output = new Float32Array(capacity);
+    this.stateN = new Float32Array(2 * capacity * 128);
   }
 }
