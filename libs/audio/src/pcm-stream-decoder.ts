@@ -5,6 +5,9 @@ import { Resampler } from './resampler';
 export const PCM_ENCODINGS = ['pcm_s16le', 'pcm_f32le', ...G711_ENCODINGS] as const;
 export type PcmEncoding = (typeof PCM_ENCODINGS)[number];
 
+/** The carry when no bytes wait: one empty buffer, shared (it is only read). */
+const NOTHING = Buffer.alloc(0);
+
 const BYTES_PER_SAMPLE: Record<PcmEncoding, number> = { pcm_s16le: 2, pcm_f32le: 4, pcm_mulaw: 1, pcm_alaw: 1 };
 
 export interface PcmFormat {
@@ -28,7 +31,7 @@ export class PcmStreamDecoder {
   private readonly bytesPerSample: number;
   private readonly frameBytes: number;
   private readonly resampler: Resampler | undefined;
-  private carry = Buffer.alloc(0);
+  private carry = NOTHING;
 
   constructor(readonly format: PcmFormat) {
     this.bytesPerSample = BYTES_PER_SAMPLE[format.encoding];
@@ -46,14 +49,15 @@ export class PcmStreamDecoder {
     const bytes = this.carry.length > 0 ? Buffer.concat([this.carry, piece]) : piece;
     const frames = Math.floor(bytes.length / this.frameBytes);
     const whole = frames * this.frameBytes;
-    this.carry = Buffer.from(bytes.subarray(whole));
+    // Most pieces are whole frames: nothing to carry, and no allocation for it.
+    this.carry = whole === bytes.length ? NOTHING : Buffer.from(bytes.subarray(whole));
     const mono = this.downmix(bytes, frames);
     return this.resampler ? this.resampler.push(mono) : mono;
   }
 
   /** The resampler's last samples; an incomplete trailing frame is dropped. */
   flush(): Float32Array {
-    this.carry = Buffer.alloc(0);
+    this.carry = NOTHING;
     return this.resampler ? this.resampler.flush() : new Float32Array(0);
   }
 
