@@ -23,18 +23,24 @@ export function freePort() {
 }
 
 /**
- * Starts dist/apps/asr-api/src/main.js with `env` (and Node flags `extraNodeArgs`), waits for /health/ready 200.
- * `dist`: another build's output folder (bench/compare-commits.mjs runs a baseline commit's).
- */
-/**
  * Settings every benchmarked server gets on top of its own, from BENCH_SERVER_ENV ("KEY=VALUE KEY=VALUE"), e.g.
- * `BENCH_SERVER_ENV="VAD_SAMPLE_RATE=16000" node bench/stream.mjs` to measure another operating point.
+ * `BENCH_SERVER_ENV="VAD_SAMPLE_RATE=8000" node bench/stream.mjs` to measure another operating point.
  */
 export function benchServerEnv() {
   const pairs = (process.env.BENCH_SERVER_ENV ?? '').split(/\s+/).filter(Boolean);
-  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`BENCH_SERVER_ENV: "${pair}" is not KEY=VALUE`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
 }
 
+/**
+ * Starts dist/apps/asr-api/src/main.js with `env` (and Node flags `extraNodeArgs`), waits for /health/ready 200.
+ * `dist`: another build's output folder (bench/compare-commits.mjs runs a baseline commit's).
+ */
 export async function startServer(env, cwd, extraNodeArgs = [], { dist = DIST } = {}) {
   const port = await freePort();
   // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof) when looking into a result.

@@ -195,6 +195,33 @@ describe('VAD', () => {
   );
 
   it.each([16_000, 8_000])(
+    'two batches in flight on one backend at once give what each gives alone (%s Hz)',
+    async (rate) => {
+      // The backend reuses one set of buffers; a batch that overlaps another must not share them.
+      const silero = at(rate);
+      const signals = Object.values(mixes).slice(0, 4);
+      const frameOf = (s: Float32Array, f: number) => s.slice(RATE + f * FRAME_SAMPLES, RATE + (f + 1) * FRAME_SAMPLES);
+      const together = [signals.map(() => silero.newState()), signals.map(() => silero.newState())];
+      const alone = [signals.map(() => silero.newState()), signals.map(() => silero.newState())];
+      for (let f = 0; f < 20; f += 1) {
+        // Half the streams in one batch, half in another, submitted in the same tick.
+        const batches = [signals.slice(0, 2), signals.slice(2)].map((group, g) =>
+          group.map((s, i) => ({ samples: frameOf(s, f), state: together[g]![i]! })),
+        );
+        const [a, b] = await Promise.all(batches.map((frames) => silero.infer(frames)));
+        const soloA = await silero.infer(
+          signals.slice(0, 2).map((s, i) => ({ samples: frameOf(s, f), state: alone[0]![i]! })),
+        );
+        const soloB = await silero.infer(
+          signals.slice(2).map((s, i) => ({ samples: frameOf(s, f), state: alone[1]![i]! })),
+        );
+        expect(Array.from(a!)).toEqual(Array.from(soloA));
+        expect(Array.from(b!)).toEqual(Array.from(soloB));
+      }
+    },
+  );
+
+  it.each([16_000, 8_000])(
     'two interleaved streams on one batcher give the same segments as each alone (%s Hz)',
     async (rate) => {
       const silero = at(rate);

@@ -24,10 +24,15 @@ function workersOf(primary: number): number[] {
   }
 }
 
+/** A gauge from /metrics; NaN when the request fails or goes unanswered for 5 s (the waits poll again). */
 async function metric(url: string, name: string): Promise<number> {
-  // Bounded: a request the primary handed to a worker as it was killed is never answered (the waits retry).
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
-  return Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  try {
+    // Bounded: a request the primary handed to a worker as it was killed is never answered.
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    return Number(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** The built server with API_WORKERS=2 over `fake`, once both workers answer; `env` adds to the defaults. */
@@ -187,7 +192,7 @@ describe('API_WORKERS=2 with STREAMS_PER_KEY=1', () => {
     // A worker that dies holding the key's stream gives it back too (both are killed: either may hold it).
     for (const pid of workersOf(server.child.pid!)) process.kill(pid, 'SIGKILL');
     expect((await again.stream.run).closeCode).toBe(1006);
-    await waitFor(async () => (await metric(server.url, 'asr_workers').catch(() => 0)) === 2, {
+    await waitFor(async () => (await metric(server.url, 'asr_workers')) === 2, {
       what: 'two replacement workers',
       timeoutMs: 30_000,
       everyMs: 100,

@@ -77,6 +77,9 @@ export class ScriptedProvider extends AsrProvider {
   maxInFlight = 0;
   liveOpened = 0;
   liveOpen = 0;
+  /** How many times `openLive` had to wait for a slot. */
+  liveWaitedFor = 0;
+  private readonly liveWaiters: (() => void)[] = [];
   closed = false;
 
   constructor(private readonly options: ScriptedProviderOptions = {}) {
@@ -116,7 +119,11 @@ export class ScriptedProvider extends AsrProvider {
     this.liveOpen += 1;
     let open = true;
     const close = (): void => {
-      if (open) this.liveOpen -= 1;
+      if (open) {
+        this.liveOpen -= 1;
+        // Every waiter tries again (in order): one left waiting by an abort must not take another's turn.
+        for (const wake of this.liveWaiters.splice(0)) wake();
+      }
       open = false;
     };
     return {
@@ -135,6 +142,21 @@ export class ScriptedProvider extends AsrProvider {
       },
       cancel: close,
     };
+  }
+
+  /** Waits, in order, for a live slot to free (as the embedded engine waits for a decoder). */
+  override async openLive(options: TranscribeOptions, signal: AbortSignal): Promise<LiveUtterance | undefined> {
+    if (!this.options.live) return undefined;
+    for (;;) {
+      if (signal.aborted) throw cancelled();
+      const live = this.tryOpenLive(options);
+      if (live) return live;
+      this.liveWaitedFor += 1;
+      await new Promise<void>((resolve, reject) => {
+        this.liveWaiters.push(resolve);
+        signal.addEventListener('abort', () => reject(cancelled()), { once: true });
+      });
+    }
   }
 
   health(): ComponentHealth {

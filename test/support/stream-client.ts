@@ -62,6 +62,8 @@ export function connect(
     socket.once('close', (code, reason) => resolve({ messages, closeCode: code, closeReason: reason.toString() }));
     socket.once('error', reject);
   });
+  // A failed handshake rejects `run` too, before anyone holds it: the rejection is the handshake's, reported below.
+  run.catch(() => undefined);
   return new Promise((resolve, reject) => {
     socket.once('open', () => resolve({ socket, messages, run }));
     socket.once('error', reject);
@@ -132,6 +134,7 @@ export function refusedHandshake(
         }),
       );
     });
-    socket.once('error', () => undefined);
+    // A refused handshake ends in `unexpected-response` alone; an error (a timeout, a reset) fails the test.
+    socket.once('error', reject);
   });
 }

@@ -87,12 +87,22 @@ export abstract class AsrProvider {
 
   /**
    * A live utterance if this engine previews utterances on a decoder of their own and has one free right now;
-   * otherwise undefined (the caller buffers the utterance and calls `transcribe` at its end). Remote providers have
+   * otherwise undefined (the caller tries again later, or waits for one with `openLive`). Remote providers have
    * none.
    */
   tryOpenLive(options: TranscribeOptions): LiveUtterance | undefined {
     void options;
     return undefined;
+  }
+
+  /**
+   * A live utterance on the next decoder that frees, in turn with the engine's other work (an utterance that never
+   * got one while it was spoken decodes its owed previews and its final on it); undefined where the engine has no
+   * live utterances. Rejects as `transcribe` does when the engine's queue is full or `signal` aborts.
+   */
+  openLive(options: TranscribeOptions, signal: AbortSignal): Promise<LiveUtterance | undefined> {
+    void signal;
+    return Promise.resolve(this.tryOpenLive(options));
   }
 
   /** For readiness: loaded and configured (never a remote call). */

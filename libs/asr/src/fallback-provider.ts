@@ -37,6 +37,10 @@ export class FallbackProvider extends AsrProvider {
     return this.primary.tryOpenLive(options);
   }
 
+  override openLive(options: TranscribeOptions, signal: AbortSignal): Promise<LiveUtterance | undefined> {
+    return this.primary.openLive(options, signal);
+  }
+
   health(): ComponentHealth {
     const fallback = this.fallback.health();
     return { ...this.primary.health(), fallback: this.fallback.name, fallbackStatus: fallback.status };

@@ -83,6 +83,11 @@ function random(seed: number): () => number {
   };
 }
 
+/** Polls `condition` every 5 ms until it holds (a test that waits too long fails on Jest's timeout). */
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
+}
+
 /** Every `speech-started` has exactly one final, and finals leave in segment order. */
 function expectOneFinalEachInOrder(events: PipelineEvent[]): void {
   const started = events.flatMap((e) => (e.type === 'speech-started' ? [e.segmentId] : []));
@@ -390,17 +395,13 @@ describe('StreamPipeline', () => {
     expect(enough.length).toBeGreaterThanOrEqual(6);
   });
 
-  it('an utterance that never gets a decoder has its previews decoded in the engine queue before its final: the same partials and final', async () => {
-    const finalWith = async (liveSlots: number): Promise<{ final: string; previews: number[]; partials: string[] }> => {
+  it('an utterance that ends while every decoder is busy waits for one: the same partials and final, all before its final', async () => {
+    const run = async (liveSlots: number) => {
       const previews: number[] = [];
       const h = harness(
         {
-          // Through the queue a preview is a call without word times; the final asks for them.
-          script: (call) => {
-            if (call.options.wordTimestamps) return { text: 'a cat sat down' };
-            previews.push(call.samples.length);
-            return { text: 'the cat' };
-          },
+          // Each final holds its decoder a while: with one slot the second utterance ends before it frees.
+          script: () => ({ text: 'a cat sat down', delayMs: 400 }),
           live: {
             liveSlots,
             partial: (soFar) => {
@@ -411,23 +412,50 @@ describe('StreamPipeline', () => {
         },
         { settings: { interimResults: true } },
       );
-      await h.send(scene([2.2]), 4);
+      await h.send(scene([2.2, 1.6]), 4);
       await h.pipeline.finish();
-      const partials = h.events.flatMap((e) => (e.type === 'partial' ? [`${e.text} | ${e.stable}`] : []));
-      // Every partial before the final, however late it was decoded.
-      expect(h.events.findLastIndex((e) => e.type === 'partial')).toBeLessThan(
-        h.events.findIndex((e) => e.type === 'final'),
+      const bySegment = (id: number) => h.events.filter((e) => 'segmentId' in e && e.segmentId === id);
+      for (const id of [0, 1]) {
+        const events = bySegment(id);
+        // Every partial of a segment before its final, however late it was decoded.
+        expect(events.findLastIndex((e) => e.type === 'partial')).toBeLessThan(
+          events.findIndex((e) => e.type === 'final'),
+        );
+      }
+      const partials = h.events.flatMap((e) =>
+        e.type === 'partial' ? [`${e.segmentId} ${e.text} | ${e.stable}`] : [],
       );
-      return { final: h.finals()[0]!.text, previews, partials };
+      return {
+        finals: h.finals().map((f) => f.text),
+        previews: previews.sort((a, b) => a - b),
+        partials,
+        waited: h.provider.liveWaitedFor,
+      };
     };
-    const withDecoder = await finalWith(1);
-    expect(withDecoder.final).toBe('the cat sat down');
-    const without = await finalWith(0);
-    expect(without.final).toBe(withDecoder.final);
-    expect(without.previews).toEqual(withDecoder.previews);
-    // Decoded once it had ended, and still sent: the same partials as with a decoder of its own.
-    expect(without.partials).toEqual(withDecoder.partials);
-    expect(without.partials.length).toBeGreaterThanOrEqual(2);
+    const enough = await run(2);
+    expect(enough.waited).toBe(0);
+    expect(enough.finals).toEqual(['the cat sat down', 'the cat sat down']);
+    const one = await run(1);
+    expect(one.waited).toBeGreaterThanOrEqual(1);
+    expect(one.finals).toEqual(enough.finals);
+    expect(one.previews).toEqual(enough.previews);
+    expect([...one.partials].sort()).toEqual([...enough.partials].sort());
+  });
+
+  it('a client gone while its utterance waits for a decoder: the wait ends, nothing is sent, no decoder kept', async () => {
+    const h = harness(
+      { script: () => ({ text: 'a cat sat down', delayMs: 400 }), live: { liveSlots: 1, partial: () => 'the cat' } },
+      { settings: { interimResults: true } },
+    );
+    await h.send(scene([2.2, 1.6]), 4);
+    // The second utterance has ended and waits for the only decoder, which the first's final holds.
+    await waitUntil(() => h.provider.liveWaitedFor > 0);
+    await h.pipeline.command({ type: 'close' });
+    await sleep(600);
+    expect(h.provider.liveOpen).toBe(0);
+    expect(h.events.filter((e) => e.type === 'final' || e.type === 'partial').filter((e) => e.segmentId === 1)).toEqual(
+      [],
+    );
   });
 
   it('a final that contradicts its stable words is held to them: the final begins with what previews settled', async () => {

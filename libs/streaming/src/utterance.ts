@@ -34,8 +34,8 @@ export interface UtteranceOptions {
  *   fixed lengths (every AUDIO_CHUNK_DURATION of its audio, less often once it is long), so the same audio gives
  *   the same previews however it arrived; the final decodes all of it the same way.
  * - The embedded engine with every decoder busy: no partials until one frees (the previews missed are then decoded
- *   first); with none free before the utterance ends, its previews (sent late) and then its final wait their
- *   turn in the engine's queue.
+ *   first); with none free before the utterance ends, it waits its turn for one, and its previews (sent late) and
+ *   its final are decoded on it.
  * - A remote provider: the growing utterance is re-transcribed every AUDIO_CHUNK_DURATION, one request at a time.
  * Either way the words its hypotheses agree on become stable, and the final begins with them (`StablePrefix`).
  */
@@ -84,10 +84,7 @@ export class Utterance {
     this.openLive();
     if (this.live && !this.liveFailed) {
       // Started only when a preview is due, so the loop always awaits before it ends (and clears `previewing`).
-      const live = this.live;
-      if (!this.previewing && this.previewLength() !== undefined) {
-        this.previewing = this.previewLive((soFar) => live.preview(soFar));
-      }
+      if (!this.previewing && this.previewLength() !== undefined) this.previewing = this.previewLive(this.live);
     } else if (!this.options.provider.capabilities.streamingPartials) {
       this.requestPartial(this.options.audio.samples);
     }
@@ -140,31 +137,35 @@ export class Utterance {
 
   /**
    * The previews an ended utterance still owes, decoded before its final: on its decoder, or, when it never got one
-   * (every decoder stayed busy while it was spoken), through the engine's queue as the final will be. Either way
-   * its stable words, and so its final, are those of its audio alone, not of how busy the engine was.
+   * (every decoder stayed busy while it was spoken), on the next that frees, in turn with the engine's other work,
+   * where its final then decodes too. Either way its stable words, and so its final, are those of its audio alone,
+   * not of how busy the engine was (unless the engine refuses it a decoder: its final then waits in the queue).
    */
   private async previewOwed(): Promise<void> {
     if (this.cancelled || this.liveFailed || this.previewLength() === undefined) return;
-    const live = this.live;
-    if (live) {
-      this.previewing = this.previewLive((soFar) => live.preview(soFar));
-    } else if (this.options.interimResults && this.options.provider.capabilities.streamingPartials) {
-      this.previewing = this.previewLive(async (soFar) => {
-        const transcript = await this.options.provider.transcribe(
-          soFar,
-          this.callOptions(false, this.finalRequest.signal),
-        );
-        return transcript.text;
-      });
+    if (!this.live && this.options.interimResults && this.options.provider.capabilities.streamingPartials) {
+      try {
+        const { language } = this.options;
+        this.live = await this.options.provider.openLive({ language, wordTimestamps: false }, this.finalRequest.signal);
+      } catch {
+        // A full queue or the client gone: the final still comes (or is cancelled) on its own.
+        this.liveFailed = true;
+        return;
+      }
+      // Cancelled while it waited: `cancel` found no decoder to free, so it is freed here.
+      if (this.cancelled) this.live?.cancel();
     }
+    const live = this.live;
+    if (!live || this.cancelled) return;
+    this.previewing = this.previewLive(live);
     await this.previewing;
   }
 
-  /** Previews at every length due, in order, each `decode`d whole. */
-  private async previewLive(decode: (soFar: Float32Array) => Promise<string>): Promise<void> {
+  /** Previews at every length due, in order, each decoded whole on `live`. */
+  private async previewLive(live: LiveUtterance): Promise<void> {
     try {
       for (let length = this.previewLength(); length !== undefined && !this.cancelled; length = this.previewLength()) {
-        const hypothesis = await decode(this.options.audio.view(this.start, this.start + length));
+        const hypothesis = await live.preview(this.options.audio.view(this.start, this.start + length));
         this.previewed = length;
         this.partial(hypothesis, length);
       }

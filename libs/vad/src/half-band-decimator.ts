@@ -1,6 +1,6 @@
 /**
- * Halves a 16 kHz signal to 8 kHz for Silero's 8 kHz mode: a half-band low-pass (Blackman-windowed sinc, cut at
- * 4 kHz), then every other sample. Half of a half-band filter's taps are zero, so each output costs a dozen
+ * Halves a 16 kHz signal to 8 kHz for Silero's 8 kHz mode: a half-band low-pass (a sinc cut at 4 kHz under a
+ * 23-point Blackman window, which is zero at both ends: 21 taps that count), then every other sample. Half of a half-band filter's taps are zero, so each output costs a dozen
  * multiplies; the delay is (TAPS - 1) / 2 samples at 16 kHz (0.7 ms), far below a 32 ms frame.
  */
 const TAPS = 23;

@@ -3,7 +3,7 @@ export const FRAME_SAMPLES = 512;
 
 /** Per-stream recurrent state of a backend; owned by the stream, never by the shared session. */
 export interface VadStreamState {
-  /** Silero: the recurrent state [2, 128] and the last 64 samples (the context every frame is prefixed with). */
+  /** Silero: the recurrent state [2, 128] and the context every frame is prefixed with (its last 64 samples at 16 kHz, 32 at 8 kHz). */
   recurrent?: Float32Array;
   context?: Float32Array;
   /** Silero at 8 kHz: the last 16 kHz samples of the previous frame, which the decimator's filter reaches back to. */

@@ -136,7 +136,17 @@ export class LocalPocketSphinxProvider extends AsrProvider {
     const library = this.library;
     if (!library || this.unsupported(options.language)) return undefined;
     const decoder = this.pool.tryAcquire();
-    if (decoder === undefined) return undefined;
+    return decoder === undefined ? undefined : this.liveOn(library, decoder);
+  }
+
+  override async openLive(options: TranscribeOptions, signal: AbortSignal): Promise<LiveUtterance | undefined> {
+    const library = this.library;
+    if (!library || this.unsupported(options.language)) return undefined;
+    return this.liveOn(library, await this.pool.acquire(signal));
+  }
+
+  /** A live utterance holding `decoder` until its `finish` or `cancel`. */
+  private liveOn(library: PocketSphinxLibrary, decoder: unknown): LiveUtterance {
     // live → (finish) finishing → done, or live → (cancel) done: the decoder goes back to the pool exactly once.
     let state: 'live' | 'finishing' | 'done' = 'live';
     let previewing: Promise<unknown> = Promise.resolve();

@@ -45,6 +45,8 @@ export class DeepgramFraming implements Framing {
   private audioBytes = 0;
   /** Utterances announced (speech-started) whose final has not been sent yet. */
   private awaitingFinals = 0;
+  /** The segment of the newest speech-started: Deepgram's interim results name no utterance (see `event`). */
+  private newestSegment = -1;
   private readonly utteranceEnd: UtteranceEndWatch | undefined;
   /** Why the client's text broke the protocol: the session ends 1008, as Deepgram's does. */
   private violation: string | undefined;
@@ -89,6 +91,7 @@ export class DeepgramFraming implements Framing {
     switch (event.type) {
       case 'speech-started':
         this.awaitingFinals += 1;
+        this.newestSegment = event.segmentId;
         return this.options.settings.vadEvents ? [speechStarted(event.start)] : [];
       case 'speech-stopped':
         return [];
@@ -96,7 +99,11 @@ export class DeepgramFraming implements Framing {
         this.awaitingFinals -= 1;
         return [];
       case 'partial':
-        return context.previewsAllowed ? [interimResults(event, this.resultsContext)] : [];
+        // An interim replaces the one before it and names no utterance, so a late one of an earlier utterance (its
+        // preview decoded after it ended) would stand for the one now spoken: it is not sent.
+        return context.previewsAllowed && event.segmentId === this.newestSegment
+          ? [interimResults(event, this.resultsContext)]
+          : [];
       case 'final':
         return this.final(event);
     }
