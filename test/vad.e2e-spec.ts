@@ -72,6 +72,10 @@ async function detect(
   return spans;
 }
 
+/** Frame `f` of `signal`, counted from its first second (where speech may already be). */
+const frameOf = (signal: Float32Array, f: number): Float32Array =>
+  signal.slice(RATE + f * FRAME_SAMPLES, RATE + (f + 1) * FRAME_SAMPLES);
+
 describe('VAD', () => {
   let silero: SileroVadBackend;
   /** Silero's 8 kHz mode behind the half-band decimator (VAD_SAMPLE_RATE=8000): held to the same figures. */
@@ -180,13 +184,10 @@ describe('VAD', () => {
       const signals = Object.values(mixes);
       let worst = 0;
       for (let f = 0; f < 200; f += 1) {
-        const at = RATE + f * FRAME_SAMPLES;
-        const frames = signals.map((s, i) => ({ samples: s.slice(at, at + FRAME_SAMPLES), state: streams[i]! }));
+        const frames = signals.map((s, i) => ({ samples: frameOf(s, f), state: streams[i]! }));
         const batched = await silero.infer(frames);
         for (let i = 0; i < signals.length; i += 1) {
-          const [single] = await silero.infer([
-            { samples: signals[i]!.slice(at, at + FRAME_SAMPLES), state: alone[i]! },
-          ]);
+          const [single] = await silero.infer([{ samples: frameOf(signals[i]!, f), state: alone[i]! }]);
           worst = Math.max(worst, Math.abs(single! - batched[i]!));
         }
       }
@@ -200,7 +201,6 @@ describe('VAD', () => {
       // The backend reuses one set of buffers; a batch that overlaps another must not share them.
       const silero = at(rate);
       const signals = Object.values(mixes).slice(0, 4);
-      const frameOf = (s: Float32Array, f: number) => s.slice(RATE + f * FRAME_SAMPLES, RATE + (f + 1) * FRAME_SAMPLES);
       const together = [signals.map(() => silero.newState()), signals.map(() => silero.newState())];
       const alone = [signals.map(() => silero.newState()), signals.map(() => silero.newState())];
       for (let f = 0; f < 20; f += 1) {

@@ -83,6 +83,24 @@ function random(seed: number): () => number {
   };
 }
 
+/** A live engine with `liveSlots` decoders whose every preview says `text`; `lengths`: the lengths it previewed. */
+function recordingLive(
+  text: string,
+  liveSlots: number,
+): { live: NonNullable<ScriptedProviderOptions['live']>; lengths: number[] } {
+  const lengths: number[] = [];
+  return {
+    lengths,
+    live: {
+      liveSlots,
+      partial: (soFar) => {
+        lengths.push(soFar);
+        return text;
+      },
+    },
+  };
+}
+
 /** Polls `condition` every 5 ms until it holds (a test that waits too long fails on Jest's timeout). */
 async function waitUntil(condition: () => boolean): Promise<void> {
   while (!condition()) await sleep(5);
@@ -367,19 +385,10 @@ describe('StreamPipeline', () => {
 
   it('an utterance that starts while every decoder is busy gets one when it frees, and catches up its previews', async () => {
     const previewsWith = async (liveSlots: number): Promise<number[]> => {
-      const lengths: number[] = [];
+      const { live, lengths } = recordingLive('whole', liveSlots);
+      // The final holds its decoder for a while: the next utterance starts before it is free again.
       const h = harness(
-        {
-          // The final holds its decoder for a while: the next utterance starts before it is free again.
-          script: () => ({ text: 'whole', delayMs: 600 }),
-          live: {
-            liveSlots,
-            partial: (soFar) => {
-              lengths.push(soFar);
-              return 'whole';
-            },
-          },
-        },
+        { script: () => ({ text: 'whole', delayMs: 600 }), live },
         { settings: { interimResults: true } },
       );
       // The second utterance begins while the first's final holds the only decoder, which frees meanwhile.
@@ -397,19 +406,10 @@ describe('StreamPipeline', () => {
 
   it('an utterance that ends while every decoder is busy waits for one: the same partials and final, all before its final', async () => {
     const run = async (liveSlots: number) => {
-      const previews: number[] = [];
+      const { live, lengths: previews } = recordingLive('the cat', liveSlots);
+      // Each final holds its decoder a while: with one slot the second utterance ends before it frees.
       const h = harness(
-        {
-          // Each final holds its decoder a while: with one slot the second utterance ends before it frees.
-          script: () => ({ text: 'a cat sat down', delayMs: 400 }),
-          live: {
-            liveSlots,
-            partial: (soFar) => {
-              previews.push(soFar);
-              return 'the cat';
-            },
-          },
-        },
+        { script: () => ({ text: 'a cat sat down', delayMs: 400 }), live },
         { settings: { interimResults: true } },
       );
       await h.send(scene([2.2, 1.6]), 4);

@@ -66,8 +66,18 @@ export class Utterance {
    * previews then catch up at the lengths it missed.
    */
   private openLive(): void {
-    if (this.live || !this.options.interimResults || !this.options.provider.capabilities.streamingPartials) return;
-    this.live = this.options.provider.tryOpenLive({ language: this.options.language, wordTimestamps: false });
+    if (this.live || !this.previewsLive) return;
+    this.live = this.options.provider.tryOpenLive(this.liveOptions());
+  }
+
+  /** Previews run on a decoder held for the utterance (an engine that can, with partials asked for). */
+  private get previewsLive(): boolean {
+    return this.options.interimResults && this.options.provider.capabilities.streamingPartials;
+  }
+
+  /** What a live decoder is opened with: previews carry no word times. */
+  private liveOptions(): TranscribeOptions {
+    return { language: this.options.language, wordTimestamps: false };
   }
 
   get id(): number {
@@ -143,10 +153,9 @@ export class Utterance {
    */
   private async previewOwed(): Promise<void> {
     if (this.cancelled || this.liveFailed || this.previewLength() === undefined) return;
-    if (!this.live && this.options.interimResults && this.options.provider.capabilities.streamingPartials) {
+    if (!this.live && this.previewsLive) {
       try {
-        const { language } = this.options;
-        this.live = await this.options.provider.openLive({ language, wordTimestamps: false }, this.finalRequest.signal);
+        this.live = await this.options.provider.openLive(this.liveOptions(), this.finalRequest.signal);
       } catch {
         // A full queue or the client gone: the final still comes (or is cancelled) on its own.
         this.liveFailed = true;

@@ -108,8 +108,8 @@ function readEventId(value: unknown): string | undefined {
 /**
  * Base64 as the SDK writes it (padding optional); anything else is refused rather than decoded leniently. Node's
  * decoder skips what is not base64 and stops at padding, so ASCII text with anything else decodes to fewer bytes
- * than its length promises; the URL-safe alphabet it also takes is looked for apart, and so is anything not ASCII. Native passes only, and no second
- * string: a regular expression over every append cost Realtime sessions a tenth more CPU than native ones
+ * than its length promises; the URL-safe alphabet it also takes is looked for apart, and so is anything not ASCII.
+ * Native passes only, and no second string: a regular expression over every append cost Realtime sessions a tenth more CPU than native ones
  * (bench/stream.mjs --framings).
  */
 function readAudio(value: unknown): Buffer {
