@@ -51,7 +51,7 @@ async function stream(
   const rand = random(seed);
   const utterances: Utterance[] = [];
   let open: number | undefined;
-  const check = (events: StreamVadEvent[]): void => {
+  const check = (events: readonly StreamVadEvent[]): void => {
     for (const event of events) {
       if (event.type === 'speech-start') {
         expect(open).toBeUndefined();

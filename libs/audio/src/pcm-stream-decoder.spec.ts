@@ -57,4 +57,20 @@ describe('PcmStreamDecoder', () => {
     expect(Array.from(direct.push(codes))).toEqual(Array.from(decodeAlaw(codes)));
     expect(Array.from(direct.push(codes))).not.toEqual(Array.from(decodeMulaw(codes)));
   });
+
+  it('decode writes every piece into one reused buffer (the same array for pieces of one size), equal to push', () => {
+    const format = { encoding: 'pcm_s16le', sampleRate: TARGET_SAMPLE_RATE, channels: 2 } as const;
+    const reused = new PcmStreamDecoder(format);
+    const fresh = new PcmStreamDecoder(format);
+    // Unaligned pieces too (offset 1 in their buffer), and negative samples: read in place, sign-extended.
+    const frames = [s16([1000, -3000, -32768, 32767]), s16([-1, 1, 12345, -12345])].map((b) =>
+      Buffer.concat([Buffer.alloc(1), b]).subarray(1),
+    );
+    const first = reused.decode(frames[0]!);
+    expect(Array.from(first)).toEqual(Array.from(fresh.push(frames[0]!)));
+    expect(Array.from(first)).toEqual([-1000 / 32768, -1 / 65536]);
+    const second = reused.decode(frames[1]!);
+    expect(second).toBe(first);
+    expect(Array.from(second)).toEqual(Array.from(fresh.push(frames[1]!)));
+  });
 });

@@ -1,4 +1,4 @@
-import { decodeG711, G711_ENCODINGS, isG711 } from './g711';
+import { G711_ENCODINGS, g711Table, isG711 } from './g711';
 import { TARGET_SAMPLE_RATE } from './pcm';
 import { Resampler } from './resampler';
 
@@ -22,22 +22,26 @@ export function bytesPerFrame(format: PcmFormat): number {
 }
 
 /**
- * Raw PCM (little-endian integers or floats, or G.711 μ-law / A-law bytes; read through typed-array views and
- * lookup tables: this runs for every frame of every stream) arriving in pieces of any length (a live stream's binary
- * frames) to 16 kHz mono floats: bytes of an incomplete sample frame wait for the next piece, channels are averaged,
- * other rates resampled.
+ * Raw PCM (little-endian integers or floats, or G.711 μ-law / A-law bytes through their lookup tables) arriving in
+ * pieces of any length (a live stream's binary frames) to 16 kHz mono floats: bytes of an incomplete sample frame
+ * wait for the next piece, channels are averaged, other rates resampled. This runs for every frame of every stream,
+ * so `decode` writes into one reused buffer and reads the bytes in place, allocating nothing for whole frames.
  */
 export class PcmStreamDecoder {
-  private readonly bytesPerSample: number;
   private readonly frameBytes: number;
   private readonly resampler: Resampler | undefined;
+  /** The expansion table of a G.711 encoding. */
+  private readonly g711: ArrayLike<number> | undefined;
   private carry = NOTHING;
+  /** The reused output, and the view of it `decode` returned last (kept while pieces keep their size). */
+  private out = new Float32Array(0);
+  private view = this.out;
 
   constructor(readonly format: PcmFormat) {
-    this.bytesPerSample = BYTES_PER_SAMPLE[format.encoding];
     this.frameBytes = bytesPerFrame(format);
     this.resampler =
       format.sampleRate === TARGET_SAMPLE_RATE ? undefined : new Resampler(format.sampleRate, TARGET_SAMPLE_RATE);
+    this.g711 = isG711(format.encoding) ? g711Table(format.encoding) : undefined;
   }
 
   /** Seconds of audio in `bytes` at this format (whole frames or not). */
@@ -45,13 +49,24 @@ export class PcmStreamDecoder {
     return bytes / this.frameBytes / this.format.sampleRate;
   }
 
+  /** The samples of `piece` (and of the bytes carried before it), in a new array. */
   push(piece: Buffer): Float32Array {
+    const samples = this.decode(piece);
+    return this.resampler ? samples : samples.slice();
+  }
+
+  /**
+   * The samples of `piece`, in this decoder's own buffer: valid until the next call, so whoever keeps them copies
+   * them first (the VAD, its lookback and a recorder all do).
+   */
+  decode(piece: Buffer): Float32Array {
     const bytes = this.carry.length > 0 ? Buffer.concat([this.carry, piece]) : piece;
     const frames = Math.floor(bytes.length / this.frameBytes);
     const whole = frames * this.frameBytes;
     // Most pieces are whole frames: nothing to carry, and no allocation for it.
     this.carry = whole === bytes.length ? NOTHING : Buffer.from(bytes.subarray(whole));
-    const mono = this.downmix(bytes, frames);
+    const mono = this.output(frames);
+    this.downmix(bytes, mono);
     return this.resampler ? this.resampler.push(mono) : mono;
   }
 
@@ -61,38 +76,40 @@ export class PcmStreamDecoder {
     return this.resampler ? this.resampler.flush() : new Float32Array(0);
   }
 
-  private downmix(bytes: Buffer, frames: number): Float32Array {
+  /** A view of `length` samples of the reused output, grown when it is too small. */
+  private output(length: number): Float32Array {
+    if (length > this.out.length) this.out = new Float32Array(Math.max(length, 2 * this.out.length));
+    if (this.view.buffer !== this.out.buffer || this.view.length !== length) this.view = this.out.subarray(0, length);
+    return this.view;
+  }
+
+  /** Each frame's samples summed and scaled to −1…1, read from the bytes in place (aligned or not). */
+  private downmix(bytes: Buffer, out: Float32Array): void {
     const { channels, encoding } = this.format;
-    if (isG711(encoding)) {
-      // Expanded through the table into a new array, which a mono stream passes on as it is.
-      const expanded = decodeG711(encoding, bytes.subarray(0, frames * channels));
-      return channels === 1 ? expanded : average(expanded, frames, channels, 1 / channels);
+    const frames = out.length;
+    const table = this.g711;
+    if (table) {
+      const scale = 1 / channels;
+      for (let f = 0, at = 0; f < frames; f += 1) {
+        let sum = 0;
+        for (let c = 0; c < channels; c += 1, at += 1) sum += table[bytes[at]!]!;
+        out[f] = sum * scale;
+      }
+    } else if (encoding === 'pcm_s16le') {
+      const scale = 1 / (32768 * channels);
+      for (let f = 0, at = 0; f < frames; f += 1) {
+        let sum = 0;
+        // Little-endian, sign-extended from bit 15.
+        for (let c = 0; c < channels; c += 1, at += 2) sum += ((bytes[at]! | (bytes[at + 1]! << 8)) << 16) >> 16;
+        out[f] = sum * scale;
+      }
+    } else {
+      const scale = 1 / channels;
+      for (let f = 0, at = 0; f < frames; f += 1) {
+        let sum = 0;
+        for (let c = 0; c < channels; c += 1, at += 4) sum += bytes.readFloatLE(at);
+        out[f] = sum * scale;
+      }
     }
-    const samples = this.typedView(bytes, frames * channels);
-    const scale = encoding === 'pcm_s16le' ? 1 / (32768 * channels) : 1 / channels;
-    return average(samples, frames, channels, scale);
   }
-
-  /** The samples as a typed array over the bytes (copied once if they are not aligned for it). */
-  private typedView(bytes: Buffer, count: number): Int16Array | Float32Array {
-    const aligned = bytes.byteOffset % this.bytesPerSample === 0 ? bytes : Buffer.from(bytes);
-    return this.format.encoding === 'pcm_s16le'
-      ? new Int16Array(aligned.buffer, aligned.byteOffset, count)
-      : new Float32Array(aligned.buffer, aligned.byteOffset, count);
-  }
-}
-
-/** Each frame's interleaved samples summed, times `scale` (a copy also for one channel: the input is the client's). */
-function average(samples: Int16Array | Float32Array, frames: number, channels: number, scale: number): Float32Array {
-  const out = new Float32Array(frames);
-  if (channels === 1) {
-    for (let f = 0; f < frames; f += 1) out[f] = samples[f]! * scale;
-    return out;
-  }
-  for (let f = 0, at = 0; f < frames; f += 1) {
-    let sum = 0;
-    for (let c = 0; c < channels; c += 1, at += 1) sum += samples[at]!;
-    out[f] = sum * scale;
-  }
-  return out;
 }

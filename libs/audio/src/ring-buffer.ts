@@ -20,15 +20,17 @@ export class RingBuffer {
     return Math.max(0, this.written - this.data.length);
   }
 
+  /** Copied sample by sample, not through views: this runs for every VAD frame of every stream. */
   write(samples: Float32Array): void {
+    const { data } = this;
     // Only the tail can survive a write longer than the buffer.
-    const tail = samples.length > this.data.length ? samples.subarray(samples.length - this.data.length) : samples;
-    this.written += samples.length - tail.length;
-    const at = this.written % this.data.length;
-    const first = Math.min(tail.length, this.data.length - at);
-    this.data.set(tail.subarray(0, first), at);
-    this.data.set(tail.subarray(first), 0);
-    this.written += tail.length;
+    const skip = Math.max(0, samples.length - data.length);
+    this.written += skip;
+    for (let i = skip, at = this.written % data.length; i < samples.length; i += 1) {
+      data[at] = samples[i]!;
+      at = at + 1 === data.length ? 0 : at + 1;
+    }
+    this.written += samples.length - skip;
   }
 
   /** A copy of samples [from, to), clamped to what is still held. */

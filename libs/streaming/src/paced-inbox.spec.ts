@@ -43,4 +43,38 @@ describe('PacedInbox', () => {
     for (let i = 0; i < MAX_QUEUED_ITEMS; i += 1) inbox.push(i);
     expect(overflows()).toBe(0);
   });
+
+  it('works audio through before `audio` returns when nothing waits; what comes while it waits is held behind it', async () => {
+    const worked: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const inbox = new PacedInbox<number>({
+      maxRate: 1000,
+      onAudio: (data) => {
+        worked.push(data.length);
+        // The first piece waits (a VAD frame in the batcher); the others finish at once.
+        return data.length === 1 ? gate : undefined;
+      },
+      onItem: (item) => {
+        worked.push(-item);
+        return Promise.resolve();
+      },
+      pause: () => undefined,
+      resume: () => undefined,
+      overflow: () => undefined,
+      failed: (error) => {
+        throw error;
+      },
+    });
+    inbox.audio(Buffer.alloc(1), 0.02);
+    expect(worked).toEqual([1]);
+    inbox.audio(Buffer.alloc(2), 0.02);
+    inbox.push(7);
+    expect(worked).toEqual([1]);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(worked).toEqual([1, 2, -7]);
+    inbox.audio(Buffer.alloc(3), 0.02);
+    expect(worked).toEqual([1, 2, -7, 3]);
+  });
 });

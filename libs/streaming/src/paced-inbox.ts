@@ -17,7 +17,8 @@ export const MAX_QUEUED_ITEMS = 1000;
 export interface PacedInboxOptions<T> {
   /** STREAM_MAX_RATE: audio is worked through at most this many times real time (after a short burst). */
   maxRate: number;
-  onAudio: (data: Buffer) => Promise<void>;
+  /** Works audio through; returns a promise only when that has to wait (what arrives meanwhile waits behind it). */
+  onAudio: (data: Buffer) => Promise<void> | undefined;
   onItem: (item: T) => Promise<void>;
   /** Too much is waiting: stop reading the socket. */
   pause: () => void;
@@ -49,6 +50,14 @@ export class PacedInbox<T> {
   constructor(private readonly options: PacedInboxOptions<T>) {}
 
   audio(data: Buffer, seconds: number): void {
+    // Nothing waiting and within the pace (a real-time client, nearly always): worked through now, with no entry and
+    // no promise unless the work has to wait.
+    if (this.draining === undefined && !this.stopped && this.aheadBy(seconds) <= 0) {
+      this.processedSeconds += seconds;
+      const waiting = this.attempt(data);
+      if (waiting) this.draining = this.drain(waiting);
+      return;
+    }
     this.backlogSeconds += seconds;
     this.enqueue({ kind: 'audio', data, seconds });
     if (this.backlogSeconds > MAX_BACKLOG_S) {
@@ -77,8 +86,10 @@ export class PacedInbox<T> {
     this.draining ??= this.drain();
   }
 
-  private async drain(): Promise<void> {
+  /** Works through the entries in order, after `first` (the audio worked through at once, if it has to wait). */
+  private async drain(first?: Promise<void>): Promise<void> {
     try {
+      await first;
       for (let entry = this.entries.shift(); entry && !this.stopped; entry = this.entries.shift()) {
         if (entry.kind === 'item') {
           this.queuedItems -= 1;
@@ -98,12 +109,27 @@ export class PacedInbox<T> {
     }
   }
 
-  private async work(data: Buffer, seconds: number): Promise<void> {
+  /** Seconds by which `seconds` more audio would be ahead of the allowance (maxRate × elapsed time, plus the burst). */
+  private aheadBy(seconds: number): number {
     const elapsedS = (performance.now() - this.startedAt) / 1000;
-    const aheadS = this.processedSeconds + seconds - (elapsedS * this.options.maxRate + BURST_S);
+    return this.processedSeconds + seconds - (elapsedS * this.options.maxRate + BURST_S);
+  }
+
+  private async work(data: Buffer, seconds: number): Promise<void> {
+    const aheadS = this.aheadBy(seconds);
     if (aheadS > 0) await sleep((aheadS / this.options.maxRate) * 1000);
     this.backlogSeconds -= seconds;
     this.processedSeconds += seconds;
     await this.options.onAudio(data);
+  }
+
+  /** `onAudio` outside the drain: a throw is told like one inside it. */
+  private attempt(data: Buffer): Promise<void> | undefined {
+    try {
+      return this.options.onAudio(data);
+    } catch (error) {
+      this.options.failed(error);
+      return undefined;
+    }
   }
 }

@@ -205,6 +205,22 @@ describe('StreamPipeline', () => {
     expect(h.provider.calls).toHaveLength(1);
   });
 
+  it('a push that completes no VAD frame is worked through at once, with no promise; one that completes a frame waits for it', async () => {
+    const { pipeline, backend } = harness({});
+    const audio = scriptedAudio(speech(0.1));
+    const bytes = Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength);
+    // 20 ms of f32 PCM, then the rest of the first 32 ms frame.
+    expect(pipeline.push(bytes.subarray(0, 1280))).toBeUndefined();
+    const completing = pipeline.push(bytes.subarray(1280, 2048));
+    expect(completing).toBeInstanceOf(Promise);
+    // Queued behind the frame in the batcher, though it completes none itself.
+    const behind = pipeline.push(bytes.subarray(2048, 2560));
+    expect(behind).toBeInstanceOf(Promise);
+    await behind;
+    expect(backend.framesInferred).toBe(1);
+    expect(pipeline.push(bytes.subarray(2560, 3072))).toBeUndefined();
+  });
+
   it('reformat before any audio: the next audio is read in the new format', () => {
     const h = harness({ script: () => ({ text: 'said' }) });
     h.pipeline.reformat({ encoding: 'pcm_s16le', sampleRate: 8000, channels: 1 });

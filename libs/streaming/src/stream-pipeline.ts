@@ -63,8 +63,14 @@ export class StreamPipeline {
   private settings: PipelineSettings;
   private state: PipelineState = { phase: 'listening' };
   private nextSegmentId = 0;
-  /** The work queue: every push and command runs after the ones before it. */
-  private work: Promise<void> = Promise.resolve();
+  /**
+   * The work queue's last step, while one is waiting (undefined when idle): every push and command runs after the
+   * ones before it. An idle pipeline runs a push at once, and it becomes the tail only if it waits for the VAD: a
+   * client frame that completes no VAD frame costs no promise.
+   */
+  private tail: Promise<void> | undefined;
+  /** Steps that became the tail so far: the last one to end, and only it, leaves the queue idle. */
+  private steps = 0;
   /** The finals chain: each final is emitted after the one before it, whichever provider call ends first. */
   private finals: Promise<void> = Promise.resolve();
   /** Utterances that have ended and wait for their final: a close abandons their provider calls. */
@@ -98,20 +104,31 @@ export class StreamPipeline {
     return this.state.phase === 'closed';
   }
 
-  /** More of the stream's audio (raw PCM in its format). Resolves once it has been through the VAD. */
-  push(audio: Buffer): Promise<void> {
-    return this.enqueue(async () => this.feed(this.decoder.push(audio)));
+  /**
+   * More of the stream's audio (raw PCM in its format). Worked through at once when nothing is queued before it;
+   * returns a promise, resolved once it has been through the VAD, only when it has to wait (behind other work, or
+   * for the VAD frames it completes).
+   */
+  push(audio: Buffer): Promise<void> | undefined {
+    if (this.tail) return this.enqueue(() => this.feed(this.decoder.decode(audio)));
+    if (this.state.phase === 'closed' || this.state.phase === 'finishing') return undefined;
+    let waiting: Promise<void> | undefined;
+    try {
+      waiting = this.feed(this.decoder.decode(audio));
+    } catch (error) {
+      this.fail(error);
+    }
+    return waiting && this.becomeTail(waiting);
   }
 
   command(command: PipelineCommand): Promise<void> {
     if (command.type === 'close') {
       this.close();
-      return this.work;
+      return this.idle();
     }
     return this.enqueue(() => {
       if (command.type === 'configure') this.configure(command.settings);
       else this.handle(this.vad.finalize(), command.type === 'finalize' ? 'finalize' : 'discard');
-      return Promise.resolve();
     });
   }
 
@@ -131,18 +148,36 @@ export class StreamPipeline {
     }));
   }
 
-  private enqueue(step: () => Promise<void>): Promise<void> {
-    const run = this.work.then(async () => {
-      if (this.state.phase === 'closed' || this.state.phase === 'finishing') return;
-      try {
-        await step();
-      } catch (error) {
-        // Told through `failed`, once; every later step sees `closed` and does nothing.
-        this.fail(error);
-      }
+  /** Resolves when the queue has nothing left to run. */
+  private idle(): Promise<void> {
+    return this.tail ?? Promise.resolve();
+  }
+
+  private enqueue(step: () => Promise<void> | void): Promise<void> {
+    return this.becomeTail(
+      this.idle().then(() => {
+        if (this.state.phase === 'closed' || this.state.phase === 'finishing') return undefined;
+        return step();
+      }),
+    );
+  }
+
+  /**
+   * `step` is now the queue's last: the next push or command waits for it. A failure is told through `failed`,
+   * once (every later step sees `closed` and does nothing); the promise returned never rejects.
+   */
+  private becomeTail(step: Promise<void>): Promise<void> {
+    this.steps += 1;
+    const ticket = this.steps;
+    const settle = (): void => {
+      if (this.steps === ticket) this.tail = undefined;
+    };
+    const tail = step.then(settle, (error: unknown) => {
+      settle();
+      this.fail(error);
     });
-    this.work = run;
-    return run;
+    this.tail = tail;
+    return tail;
   }
 
   private configure(settings: PipelineSettings): void {
@@ -150,15 +185,21 @@ export class StreamPipeline {
     this.vad.configure(this.options.vad.settings(settings.vad));
   }
 
-  private async feed(samples: Float32Array): Promise<void> {
-    if (samples.length === 0) return;
+  /** Decoded audio through the VAD: a promise only when the VAD has frames to run. */
+  private feed(samples: Float32Array): Promise<void> | undefined {
+    if (samples.length === 0) return undefined;
     this.options.tapAudio?.(samples);
-    this.handle(await this.vad.push(samples));
-    if (this.state.phase === 'speaking') this.state.utterance.grew();
+    const events = this.vad.push(samples);
+    // Nothing completed a VAD frame: nothing heard, the utterance has not grown.
+    if (!(events instanceof Promise)) return undefined;
+    return events.then((heard) => {
+      this.handle(heard);
+      if (this.state.phase === 'speaking') this.state.utterance.grew();
+    });
   }
 
   /** `cause`: why a `speech-end` among these events came (the VAD heard silence or the maximum length, unless said). */
-  private handle(events: StreamVadEvent[], cause: SpeechEndCause | 'discard' = 'vad'): void {
+  private handle(events: readonly StreamVadEvent[], cause: SpeechEndCause | 'discard' = 'vad'): void {
     for (const event of events) {
       if (this.state.phase === 'closed') return;
       if (event.type === 'speech-start') this.speechStarted(event);
@@ -241,7 +282,7 @@ export class StreamPipeline {
     for (const utterance of this.awaitingFinal) utterance.cancel();
     this.state = { phase: 'closed' };
     // The VAD state goes back once no frame of this stream is in the batcher (the queued step has ended).
-    void this.work
+    void this.idle()
       .then(() => this.vad.release())
       .catch((error: unknown) => this.options.report(error, 'stream VAD state not released'));
   }

@@ -45,6 +45,8 @@ export class StreamSession {
   private readonly inbox: PacedInbox<InboxItem>;
   private state: 'open' | 'ending' | 'closed' = 'open';
   private idleTimer: NodeJS.Timeout | undefined;
+  /** When the client last sent audio or a keepalive (performance.now()): the idle timer looks at it when it fires. */
+  private lastHeardMs = 0;
   private sessionTimer: NodeJS.Timeout | undefined;
   private released = false;
   private readonly recorder: SessionRecorder | undefined;
@@ -108,7 +110,7 @@ export class StreamSession {
     if (this.state === 'open') {
       this.state = 'ending';
       // Finishing the last finals is not idleness.
-      clearTimeout(this.idleTimer);
+      this.disarmIdleTimer();
       this.inbox.push({ kind: 'end', code, reason });
     }
     return this.closed;
@@ -165,7 +167,7 @@ export class StreamSession {
   /** The inbox holds too much: the client's audio waits in its socket, which is not idleness. */
   private holdBack(): void {
     this.socket.pause();
-    clearTimeout(this.idleTimer);
+    this.disarmIdleTimer();
   }
 
   private readAgain(): void {
@@ -348,7 +350,7 @@ export class StreamSession {
   private release(reason: CloseReason): void {
     if (this.released) return;
     this.released = true;
-    clearTimeout(this.idleTimer);
+    this.disarmIdleTimer();
     clearTimeout(this.sessionTimer);
     this.inbox.stop();
     // The utterance in progress is dropped; the VAD state goes back once no frame of this stream is in the batcher.
@@ -359,12 +361,31 @@ export class StreamSession {
     this.ctx.stats.closed(this.id, reason);
   }
 
+  /**
+   * The client was heard from. Called for every frame, so it only notes the time: the one timer, when it fires,
+   * ends the session if nothing was heard for the idle timeout, or waits the rest of it.
+   */
   private armIdleTimer(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(
-      () => this.guard(() => void this.end(CLOSE.idle, 'idle_timeout')),
-      this.ctx.limits.idleTimeoutS * 1000,
+    this.lastHeardMs = performance.now();
+    this.idleTimer ??= this.idleTimerIn(this.ctx.limits.idleTimeoutS * 1000);
+  }
+
+  private idleTimerIn(ms: number): NodeJS.Timeout {
+    return setTimeout(
+      () =>
+        this.guard(() => {
+          const limitMs = this.ctx.limits.idleTimeoutS * 1000;
+          const quietMs = performance.now() - this.lastHeardMs;
+          this.idleTimer = quietMs >= limitMs ? undefined : this.idleTimerIn(limitMs - quietMs);
+          if (!this.idleTimer) void this.end(CLOSE.idle, 'idle_timeout');
+        }),
+      ms,
     );
+  }
+
+  private disarmIdleTimer(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
   }
 
   private roundedStats(): SessionStats {

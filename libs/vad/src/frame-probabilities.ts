@@ -20,7 +20,7 @@ export async function* sequentialProbabilities(
   const frame = new SampleAccumulator(FRAME_SAMPLES);
   for await (const block of blocks) {
     for (let offset = 0; offset < block.length;) {
-      offset += frame.fill(block.subarray(offset));
+      offset += frame.fill(block, offset);
       if (frame.full) {
         frame.clear();
         yield await timed(timing, batcher.submit({ samples: frame.buffer, state }));
@@ -66,7 +66,7 @@ export async function* lanedProbabilities(
       // Reading a window's audio is work too: it waits its turn like the rest (VadFrameQueue.pace).
       await batcher.pace();
       for (let offset = 0; offset < block.length;) {
-        offset += windows.fill(block.subarray(offset));
+        offset += windows.fill(block, offset);
         if (windows.full) yield* paced(await windows.run(), batcher);
       }
     }
@@ -108,9 +108,9 @@ class LaneWindows {
     return this.window.filled;
   }
 
-  /** Copies as much of `samples` as fits; returns how many. */
-  fill(samples: Float32Array): number {
-    return this.window.fill(samples);
+  /** Copies as much of `samples` from `from` on as fits; returns how many. */
+  fill(samples: Float32Array, from: number): number {
+    return this.window.fill(samples, from);
   }
 
   /** The probabilities of the frames filled so far (a last partial frame padded with silence); empties the window. */

@@ -16,10 +16,14 @@ export class SampleAccumulator {
     return this.filled === this.buffer.length;
   }
 
-  /** Copies as much of `samples` as fits; returns how many. */
-  fill(samples: Float32Array): number {
-    const take = Math.min(this.buffer.length - this.filled, samples.length);
-    this.buffer.set(samples.subarray(0, take), this.filled);
+  /**
+   * Copies as much of `samples` from index `from` on as fits; returns how many. A loop, not `set` on a view: this
+   * runs for every client frame, and a view is an object for the collector each time.
+   */
+  fill(samples: Float32Array, from = 0): number {
+    const take = Math.min(this.buffer.length - this.filled, samples.length - from);
+    const { buffer } = this;
+    for (let i = 0, at = this.filled; i < take; i += 1, at += 1) buffer[at] = samples[from + i]!;
     this.filled += take;
     return take;
   }

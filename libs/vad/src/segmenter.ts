@@ -41,6 +41,12 @@ export interface SpeechSpan {
 
 export type SegmenterEvent = { type: 'speech-start'; at: number } | { type: 'speech-end'; span: SpeechSpan };
 
+/** What most frames cause: one shared empty list (read only), so a frame of steady speech or silence allocates none. */
+const NO_EVENTS: readonly SegmenterEvent[] = Object.freeze([]);
+
+/** Frames in a second, the window the split rule looks back over. */
+const RECENT_FRAMES = Math.ceil(TARGET_SAMPLE_RATE / FRAME_SAMPLES);
+
 /**
  * Hysteresis segmenter over frame probabilities: speech starts at `threshold`, ends after `minSilence` below
  * `negThreshold`; spans shorter than `minSpeech` are dropped; spans are padded on both sides without overlapping
@@ -56,8 +62,11 @@ export class Segmenter {
   private lastEnd = 0;
   /** The open span continues one cut at its maximum: it is speech already, never dropped as too short. */
   private continued = false;
-  /** Probabilities of the current span's last second, for the split rule. */
-  private recent: { at: number; probability: number }[] = [];
+  /** The current span's last second of frames, for the split rule: a ring of RECENT_FRAMES starts and probabilities. */
+  private readonly recentAt = new Float64Array(RECENT_FRAMES);
+  private readonly recentProbability = new Float64Array(RECENT_FRAMES);
+  /** Frames tracked in the current span (the ring holds the last RECENT_FRAMES of them). */
+  private tracked = 0;
 
   constructor(private settings: SegmenterSettings) {}
 
@@ -88,35 +97,31 @@ export class Segmenter {
     return Math.max(this.lastEnd, from - this.settings.padSamples);
   }
 
-  /** The probability of the next frame; returns the events it causes. */
-  push(probability: number): SegmenterEvent[] {
+  /** The probability of the next frame; returns the events it causes (a shared empty list when none: read only). */
+  push(probability: number): readonly SegmenterEvent[] {
     const at = this.frame * FRAME_SAMPLES;
     const end = at + FRAME_SAMPLES;
     this.frame += 1;
-    const events: SegmenterEvent[] = [];
     const s = this.settings;
     if (!this.inSpeech) {
-      if (probability >= s.threshold) {
-        this.startSpeech(at);
-        events.push({ type: 'speech-start', at: Math.max(this.lastEnd, at - s.padSamples) });
-        this.track(at, probability);
-      }
-      return events;
+      if (probability < s.threshold) return NO_EVENTS;
+      this.startSpeech(at);
+      this.track(at, probability);
+      return [{ type: 'speech-start', at: Math.max(this.lastEnd, at - s.padSamples) }];
     }
     this.track(at, probability);
-    if (probability < s.negThreshold) {
-      this.silenceStart ??= at;
-      if (end - this.silenceStart >= s.minSilenceSamples) this.endSpeech(this.silenceStart, events);
-    } else {
+    if (probability >= s.negThreshold) {
       this.silenceStart = undefined;
+    } else {
+      this.silenceStart ??= at;
+      if (end - this.silenceStart >= s.minSilenceSamples) return this.endSpeech(this.silenceStart, []);
     }
-    if (this.inSpeech && end - this.speechStart >= s.maxSpeechSamples) {
-      const cut = this.quietestRecent();
-      this.endSpeech(cut, events, false);
-      this.startSpeech(cut);
-      this.continued = true;
-      events.push({ type: 'speech-start', at: cut });
-    }
+    if (end - this.speechStart < s.maxSpeechSamples) return NO_EVENTS;
+    const cut = this.quietestRecent();
+    const events = this.endSpeech(cut, [], false);
+    this.startSpeech(cut);
+    this.continued = true;
+    events.push({ type: 'speech-start', at: cut });
     return events;
   }
 
@@ -136,24 +141,35 @@ export class Segmenter {
     this.silenceStart = undefined;
     this.probabilitySum = 0;
     this.frames = 0;
-    this.recent = [];
+    this.tracked = 0;
   }
 
   private track(at: number, probability: number): void {
     this.probabilitySum += probability;
     this.frames += 1;
-    this.recent.push({ at, probability });
-    const second = Math.ceil(TARGET_SAMPLE_RATE / FRAME_SAMPLES);
-    if (this.recent.length > second) this.recent.shift();
+    const slot = this.tracked % RECENT_FRAMES;
+    this.recentAt[slot] = at;
+    this.recentProbability[slot] = probability;
+    this.tracked += 1;
   }
 
-  /** The least speech-like frame of the last second that leaves the first part at least the minimum speech. */
+  /**
+   * The least speech-like frame of the last second that leaves the first part at least the minimum speech (the
+   * earliest of equals); the latest frame when none does.
+   */
   private quietestRecent(): number {
     const earliest = this.speechStart + Math.max(1, this.settings.minSpeechSamples);
-    let best: { at: number; probability: number } | undefined;
-    for (const entry of this.recent)
-      if (entry.at >= earliest && (best === undefined || entry.probability < best.probability)) best = entry;
-    return best?.at ?? this.recent[this.recent.length - 1]!.at;
+    const held = Math.min(this.tracked, RECENT_FRAMES);
+    let best = -1;
+    for (let k = this.tracked - held; k < this.tracked; k += 1) {
+      const slot = k % RECENT_FRAMES;
+      if (
+        this.recentAt[slot]! >= earliest &&
+        (best < 0 || this.recentProbability[slot]! < this.recentProbability[best]!)
+      )
+        best = slot;
+    }
+    return this.recentAt[best < 0 ? (this.tracked - 1) % RECENT_FRAMES : best]!;
   }
 
   private endSpeech(
@@ -162,15 +178,16 @@ export class Segmenter {
     pad = true,
     limit = Number.POSITIVE_INFINITY,
     kept = false,
-  ): void {
+  ): SegmenterEvent[] {
     this.inSpeech = false;
     const s = this.settings;
     const start = Math.max(this.lastEnd, this.speechStart - s.padSamples);
     const end = Math.min(limit, pad ? at + s.padSamples : at);
     const probability = this.frames > 0 ? this.probabilitySum / this.frames : 0;
     this.silenceStart = undefined;
-    if (at - this.speechStart < s.minSpeechSamples && !this.continued && !kept) return;
+    if (at - this.speechStart < s.minSpeechSamples && !this.continued && !kept) return events;
     this.lastEnd = end;
     events.push({ type: 'speech-end', span: { start, end, probability } });
+    return events;
   }
 }

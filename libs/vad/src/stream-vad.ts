@@ -1,7 +1,7 @@
 import { GrowableSamples, RingBuffer, TARGET_SAMPLE_RATE } from '@asr/audio';
-import { Segmenter, type SegmenterSettings, type SpeechSpan } from './segmenter';
+import { Segmenter, type SegmenterEvent, type SegmenterSettings, type SpeechSpan } from './segmenter';
 import { SampleAccumulator } from './sample-accumulator';
-import { FRAME_SAMPLES, type VadStreamState } from './vad-backend';
+import { FRAME_SAMPLES, type VadFrame, type VadStreamState } from './vad-backend';
 import type { VadBatcher } from './vad-batcher';
 
 /**
@@ -11,6 +11,9 @@ import type { VadBatcher } from './vad-batcher';
 export type StreamVadEvent =
   | { type: 'speech-start'; start: number; audio: UtteranceAudio }
   | { type: 'speech-end'; span: SpeechSpan; samples: Float32Array };
+
+/** What a block that completes no frame gives: one shared empty list, read only. */
+const NO_EVENTS: readonly StreamVadEvent[] = Object.freeze([]);
 
 /**
  * The audio of one utterance, from its padded start: the stream's VAD appends each frame while the utterance is
@@ -62,13 +65,16 @@ export class UtteranceAudio {
  * shared batcher (frames of other streams in the same tick share its inference), the hysteresis segmenter, and
  * the audio of each utterance — its padded start taken from a lookback ring buffer, so first words are not
  * clipped. An utterance is announced (speech-start) once it has lasted the minimum speech length, so every
- * announced utterance ends with exactly one speech-end. Not re-entrant: await each call before the next.
+ * announced utterance ends with exactly one speech-end. Not re-entrant: a call that returns a promise is awaited
+ * before the next call.
  */
 export class StreamVad {
   private readonly segmenter: Segmenter;
   private readonly lookback: RingBuffer;
   private readonly state: VadStreamState;
   private readonly frame = new SampleAccumulator(FRAME_SAMPLES);
+  /** What every frame of this stream gives the batcher: its accumulator's buffer and its state (one object, reused). */
+  private readonly submission: VadFrame;
   private processed = 0;
   private open: UtteranceAudio | undefined;
   /** Whether the open utterance has been announced. */
@@ -82,6 +88,7 @@ export class StreamVad {
     this.segmenter = new Segmenter(settings);
     this.lookback = new RingBuffer(Math.max(lookbackSamples, settings.padSamples) + FRAME_SAMPLES);
     this.state = batcher.newState();
+    this.submission = { samples: this.frame.buffer, state: this.state };
   }
 
   /** Changes the settings from the next frame on; the pad can use no more audio than the lookback holds. */
@@ -90,15 +97,25 @@ export class StreamVad {
     this.segmenter.reconfigure({ ...settings, padSamples });
   }
 
-  async push(block: Float32Array): Promise<StreamVadEvent[]> {
+  /**
+   * The next block of the stream. A block that completes no frame is only gathered: it returns no events at once,
+   * with no promise (most client frames are shorter than a VAD frame). One that completes frames returns a promise of
+   * the events of its frames, which run one at a time through the batcher.
+   */
+  push(block: Float32Array): readonly StreamVadEvent[] | Promise<StreamVadEvent[]> {
+    const taken = this.frame.fill(block);
+    return this.frame.full ? this.runFrames(block, taken) : NO_EVENTS;
+  }
+
+  /** The full frame, then each further frame `block` fills from `offset` on. */
+  private async runFrames(block: Float32Array, offset: number): Promise<StreamVadEvent[]> {
     const events: StreamVadEvent[] = [];
-    for (let offset = 0; offset < block.length;) {
-      offset += this.frame.fill(block.subarray(offset));
-      if (this.frame.full) {
-        this.frame.clear();
-        await this.runFrame(events);
-      }
-    }
+    do {
+      this.frame.clear();
+      this.keep(this.frame.buffer);
+      this.heard(await this.batcher.submit(this.submission), FRAME_SAMPLES, events);
+      offset += this.frame.fill(block, offset);
+    } while (this.frame.full);
     return events;
   }
 
@@ -116,7 +133,7 @@ export class StreamVad {
     if (real > 0) {
       this.frame.padToFrames();
       this.frame.clear();
-      await this.runFrame(events, real);
+      await this.runPartialFrame(events, real);
     }
     this.handle(this.segmenter.finish(this.processed), events);
     return events;
@@ -126,16 +143,25 @@ export class StreamVad {
     this.batcher.releaseState(this.state);
   }
 
-  private async runFrame(events: StreamVadEvent[], real = FRAME_SAMPLES): Promise<void> {
-    const samples = this.frame.buffer.subarray(0, real);
+  /** The last partial frame, padded with silence: `real` samples of it are audio. */
+  private async runPartialFrame(events: StreamVadEvent[], real: number): Promise<void> {
+    this.keep(this.frame.buffer.subarray(0, real));
+    this.heard(await this.batcher.submit(this.submission), real, events);
+  }
+
+  /** A frame's audio, kept before its inference: the lookback, and the utterance that is open. */
+  private keep(samples: Float32Array): void {
     this.lookback.write(samples);
     this.open?.append(samples);
-    const probability = await this.batcher.submit({ samples: this.frame.buffer, state: this.state });
+  }
+
+  /** A frame's probability, through the segmenter. */
+  private heard(probability: number, real: number, events: StreamVadEvent[]): void {
     this.processed += real;
     this.handle(this.segmenter.push(probability), events);
   }
 
-  private handle(segmenterEvents: ReturnType<Segmenter['push']>, events: StreamVadEvent[]): void {
+  private handle(segmenterEvents: readonly SegmenterEvent[], events: StreamVadEvent[]): void {
     let ended: UtteranceAudio | undefined;
     for (const event of segmenterEvents) {
       if (event.type === 'speech-end') {
