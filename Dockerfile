@@ -45,4 +45,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8000/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # SIGTERM drains streams and requests (SHUTDOWN_DRAIN_S, SHUTDOWN_GRACE_S); give `docker stop -t 60`.
 STOPSIGNAL SIGTERM
-CMD ["node", "dist/apps/asr-api/src/main.js"]
+CMD ["node", "--initial-heap-size=256", "dist/apps/asr-api/src/main.js"]

@@ -1,6 +1,7 @@
 // Shared by the benchmark scripts: start the built server as a process, find ports, read its memory.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,6 +38,12 @@ export function benchServerEnv() {
   );
 }
 
+/** The Node flags a build's server is started with (apps/asr-api/src/node-flags.ts). */
+function serverNodeFlags(dist) {
+  const file = join(dist, 'apps/asr-api/src/node-flags.js');
+  return existsSync(file) ? createRequire(import.meta.url)(file).SERVER_NODE_FLAGS : [];
+}
+
 /**
  * Starts dist/apps/asr-api/src/main.js with `env` (and Node flags `extraNodeArgs`), waits for /health/ready 200.
  * `dist`: another build's output folder (bench/compare-commits.mjs runs a baseline commit's).
@@ -44,7 +51,12 @@ export function benchServerEnv() {
 export async function startServer(env, cwd, extraNodeArgs = [], { dist = DIST } = {}) {
   const port = await freePort();
   // BENCH_NODE_ARGS: extra Node flags for the server (e.g. --cpu-prof) when looking into a result.
-  const nodeArgs = [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...extraNodeArgs];
+  const nodeArgs = [
+    // The product's own Node flags, as every entry point starts it with (a build from before they existed has none).
+    ...serverNodeFlags(dist),
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ...extraNodeArgs,
+  ];
   const child = spawn(process.execPath, [...nodeArgs, join(dist, 'apps/asr-api/src/main.js')], {
     cwd,
     env: {

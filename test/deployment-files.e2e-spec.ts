@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { envVarDefinitions, loadConfig } from '@asr/config';
 import { CLI, REPO_ROOT } from './support/processes';
+import { SERVER_NODE_FLAGS } from '../apps/asr-api/src/node-flags';
 import { startTestApp, type TestApp } from './support/test-app';
 
 jest.setTimeout(60_000);
@@ -171,6 +172,21 @@ describe('deployment files, checked against the code and by offline validators',
       if (source.startsWith('./deploy/') && !source.includes('/certs/'))
         expect(existsSync(join(REPO_ROOT, source))).toBe(true);
     }
+  });
+
+  it('starts the server with its Node flags at every entry point: the image, npm start and the asr-api command', () => {
+    expect(SERVER_NODE_FLAGS.length).toBeGreaterThan(0);
+    const cmd = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').match(/^CMD (\[.*\])$/m)?.[1];
+    expect(JSON.parse(cmd ?? '[]')).toEqual(['node', ...SERVER_NODE_FLAGS, 'dist/apps/asr-api/src/main.js']);
+    const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    expect(scripts.start).toBe(['node', ...SERVER_NODE_FLAGS, 'dist/apps/asr-api/src/main.js'].join(' '));
+    expect(readFileSync(CLI, 'utf8').split('\n')[0]).toBe(
+      `#!/usr/bin/env -S ${['node', ...SERVER_NODE_FLAGS].join(' ')}`,
+    );
+    // The shebang really runs: env -S splits it, and V8 takes the flag.
+    expect(run(CLI, ['--version']).status).toBe(0);
   });
 
   it('has a systemd unit that systemd-analyze verifies and a logrotate file logrotate accepts', () => {

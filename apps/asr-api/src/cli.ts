@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-heap-size=256
 import { Command } from 'commander';
 import { PACKAGE_VERSION } from './package-info';
 

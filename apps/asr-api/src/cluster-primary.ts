@@ -12,6 +12,7 @@ import {
 } from '@asr/cluster';
 import { createRootLogger } from '@asr/observability';
 import { slotCaller, STREAM_SLOT_TOPICS, StreamSlotBroker } from '@asr/streaming';
+import { withServerNodeFlags } from './node-flags';
 
 /** A worker that dies sooner than this after starting counts as a crash loop: its replacement waits longer. */
 const QUICK_DEATH_MS = 5000;
@@ -39,6 +40,8 @@ export function runPrimary(config: AppConfig): void {
   let quickDeaths = 0;
   let stopping = false;
 
+  // Workers run the streams: they start with the server's Node flags, also when the primary was started without.
+  cluster.setupPrimary({ execArgv: withServerNodeFlags(process.execArgv) });
   const fork = (): void => {
     const worker = cluster.fork(env);
     started.set(worker.id, Date.now());

@@ -105,9 +105,12 @@ export class PcmStreamDecoder {
       }
     } else {
       const scale = 1 / channels;
+      // Through a float view where the bytes are aligned for one (nearly always), else read one by one.
+      const floats =
+        bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, frames * channels) : undefined;
       for (let f = 0, at = 0; f < frames; f += 1) {
         let sum = 0;
-        for (let c = 0; c < channels; c += 1, at += 4) sum += bytes.readFloatLE(at);
+        for (let c = 0; c < channels; c += 1, at += 1) sum += floats ? floats[at]! : bytes.readFloatLE(at * 4);
         out[f] = sum * scale;
       }
     }

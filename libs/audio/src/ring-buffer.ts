@@ -20,17 +20,20 @@ export class RingBuffer {
     return Math.max(0, this.written - this.data.length);
   }
 
-  /** Copied sample by sample, not through views: this runs for every VAD frame of every stream. */
   write(samples: Float32Array): void {
     const { data } = this;
     // Only the tail can survive a write longer than the buffer.
-    const skip = Math.max(0, samples.length - data.length);
-    this.written += skip;
-    for (let i = skip, at = this.written % data.length; i < samples.length; i += 1) {
-      data[at] = samples[i]!;
-      at = at + 1 === data.length ? 0 : at + 1;
+    const tail = samples.length > data.length ? samples.subarray(samples.length - data.length) : samples;
+    this.written += samples.length - tail.length;
+    const at = this.written % data.length;
+    // Most writes (a VAD frame) do not wrap: one copy, without a view.
+    if (at + tail.length <= data.length) data.set(tail, at);
+    else {
+      const first = data.length - at;
+      data.set(tail.subarray(0, first), at);
+      data.set(tail.subarray(first), 0);
     }
-    this.written += samples.length - skip;
+    this.written += tail.length;
   }
 
   /** A copy of samples [from, to), clamped to what is still held. */

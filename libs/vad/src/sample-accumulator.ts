@@ -17,13 +17,12 @@ export class SampleAccumulator {
   }
 
   /**
-   * Copies as much of `samples` from index `from` on as fits; returns how many. A loop, not `set` on a view: this
-   * runs for every client frame, and a view is an object for the collector each time.
+   * Copies as much of `samples` from index `from` on as fits; returns how many. A block that fits whole is copied
+   * without a view of it (most client frames).
    */
   fill(samples: Float32Array, from = 0): number {
     const take = Math.min(this.buffer.length - this.filled, samples.length - from);
-    const { buffer } = this;
-    for (let i = 0, at = this.filled; i < take; i += 1, at += 1) buffer[at] = samples[from + i]!;
+    this.buffer.set(from === 0 && take === samples.length ? samples : samples.subarray(from, from + take), this.filled);
     this.filled += take;
     return take;
   }

@@ -90,14 +90,13 @@ export class SileroVadBackend implements VadBackend {
       const input = buffers.input.subarray(0, batch * width);
       // State layout [2, B, 128]: the first 128 of each stream's state go to row 0, the next 128 to row 1.
       const state = buffers.state.subarray(0, 2 * batch * 128);
-      // Copied in loops, not through views: a view per frame and stream would be garbage at every batch.
       for (let b = 0; b < batch; b += 1) {
         const { samples, state: s } = frames[b]!;
-        copy(s.context!, 0, input, b * width, context);
+        input.set(s.context!, b * width);
         if (s.decimator) decimate(samples, s.decimator, input, b * width + context, this.scratch);
-        else copy(samples, 0, input, b * width + context, frame);
-        copy(s.recurrent!, 0, state, b * 128, 128);
-        copy(s.recurrent!, 128, state, (batch + b) * 128, 128);
+        else input.set(samples, b * width + context);
+        state.set(s.recurrent!.subarray(0, 128), b * 128);
+        state.set(s.recurrent!.subarray(128), (batch + b) * 128);
       }
       const probabilities = buffers.output.subarray(0, batch);
       const next = buffers.stateN.subarray(0, 2 * batch * 128);
@@ -115,10 +114,10 @@ export class SileroVadBackend implements VadBackend {
       );
       for (let b = 0; b < batch; b += 1) {
         const s = frames[b]!.state;
-        copy(next, b * 128, s.recurrent!, 0, 128);
-        copy(next, (batch + b) * 128, s.recurrent!, 128, 128);
+        s.recurrent!.set(next.subarray(b * 128, (b + 1) * 128), 0);
+        s.recurrent!.set(next.subarray((batch + b) * 128, (batch + b + 1) * 128), 128);
         // The next frame's context: the end of this one, as the model saw it.
-        copy(input, (b + 1) * width - context, s.context!, 0, context);
+        s.context!.set(input.subarray((b + 1) * width - context, (b + 1) * width));
       }
       return probabilities.slice();
     } finally {
@@ -137,11 +136,6 @@ export class SileroVadBackend implements VadBackend {
   async close(): Promise<void> {
     await this.session.release();
   }
-}
-
-/** `count` samples of `from` at `fromAt` to `to` at `toAt`. */
-function copy(from: Float32Array, fromAt: number, to: Float32Array, toAt: number, count: number): void {
-  for (let i = 0; i < count; i += 1) to[toAt + i] = from[fromAt + i]!;
 }
 
 /** A batch's inputs and outputs for up to `capacity` frames of `width` samples each. */

@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// What one final costs the server in its request to a remote provider: the remote provider (dist) sends a 3 s
+// utterance to a fake OpenAI-compatible server in another process, 1,000 calls one after another, and this reports
+// the CPU per call in this process and the event loop's longest blocks meanwhile (monitorEventLoopDelay at 1 ms,
+// the calls 3 ms apart: the loop does nothing else, so its delays are one call's synchronous stretches). Two
+// transports in one run, rounds interleaved: the SDK's default fetch (undici) as the baseline, and the product's
+// node:http transport (libs/asr/src/remote/node-http-fetch.ts); the ratio is ours ÷ baseline.
+// Usage: npm run build && node bench/request-path.mjs [--rounds N] [--calls N]
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DIST, median } from './support.mjs';
+
+const require = createRequire(import.meta.url);
+const argv = process.argv.slice(2);
+const option = (name, fallback) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
+const ROUNDS = option('--rounds', 3);
+const CALLS = option('--calls', 1000);
+const { OpenAiCompatibleProvider } = require(join(DIST, 'libs/asr/src/remote/openai-compatible-provider.js'));
+const OpenAI = require('openai').default;
+
+// The fake answers at once: its latency is not what is measured, and it runs in its own process.
+const FAKE = `
+require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => {
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ text: 'hello', language: 'english', duration: 3, segments: [], words: [] }));
+}); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+const fake = spawn(process.execPath, ['-e', FAKE], { stdio: ['ignore', 'pipe', 'inherit'] });
+const port = Number(await new Promise((resolve) => fake.stdout.once('data', (d) => resolve(String(d).trim()))));
+const baseURL = `http://127.0.0.1:${port}/v1`;
+
+function provider(transport) {
+  const remote = new OpenAiCompatibleProvider({
+    name: 'openai-compatible',
+    endpoint: { baseUrl: baseURL, apiKey: 'x', model: 'whisper-1' },
+    timeoutS: 30,
+    maxRetries: 0,
+    concurrency: 8,
+    breaker: { failures: 5, cooldownS: 30 },
+  });
+  // The baseline: the same provider on the SDK's default fetch.
+  if (transport === 'sdk-default') remote.client = new OpenAI({ apiKey: 'x', baseURL, timeout: 30_000, maxRetries: 0 });
+  return remote;
+}
+
+// A 3 s utterance (the bench sentences' length), low-level noise.
+const samples = Float32Array.from({ length: 3 * 16_000 }, (_, i) => Math.sin(i * 0.37) * 0.05);
+
+async function measure(transport) {
+  const remote = provider(transport);
+  for (let i = 0; i < 200; i += 1) await remote.transcribe(samples, { language: 'en' });
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < CALLS; i += 1) {
+    await remote.transcribe(samples, { language: 'en' });
+    await sleep(3);
+  }
+  const used = process.cpuUsage(cpu);
+  delay.disable();
+  // The histogram counts the 1 ms interval itself.
+  const block = (ms) => Math.max(0, ms / 1e6 - 1);
+  return {
+    cpuMsPerCall: (used.user + used.system) / 1000 / CALLS,
+    blockP99Ms: block(delay.percentile(99)),
+    blockMaxMs: block(delay.max),
+  };
+}
+
+const runs = { 'sdk-default': [], 'node-http': [] };
+for (let round = 0; round < ROUNDS; round += 1) {
+  const order = round % 2 === 0 ? ['sdk-default', 'node-http'] : ['node-http', 'sdk-default'];
+  for (const transport of order) {
+    runs[transport].push(await measure(transport));
+    console.error(transport, JSON.stringify(runs[transport].at(-1)));
+  }
+}
+fake.kill();
+const summary = Object.fromEntries(
+  Object.entries(runs).map(([transport, results]) => [
+    transport,
+    Object.fromEntries(
+      ['cpuMsPerCall', 'blockP99Ms', 'blockMaxMs'].map((key) => [
+        key,
+        Number(median(results.map((r) => r[key])).toFixed(3)),
+      ]),
+    ),
+  ]),
+);
+summary.ratio = Object.fromEntries(
+  Object.keys(summary['node-http']).map((key) => [
+    key,
+    Number((summary['node-http'][key] / Math.max(1e-3, summary['sdk-default'][key])).toFixed(2)),
+  ]),
+);
+console.log(JSON.stringify({ calls: CALLS, rounds: ROUNDS, ...summary }, null, 2));
+process.exit(0);

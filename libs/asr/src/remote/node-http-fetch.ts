@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+/** What the OpenAI SDK's `fetch` option is called with and answers. */
+export type FetchLike = (url: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Statuses whose response has no body (a Response refuses one). */
+const NO_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/**
+ * The OpenAI SDK's HTTP transport for remote providers: node:http(s) with keep-alive agents, the multipart body of a
+ * transcription sent as one buffer. Measured against the default (undici's fetch, which streams a FormData body
+ * through web streams): about 0.7 ms less CPU per call and a third of the event-loop turns, which live streams feel
+ * at every final (docs/benchmarks.md, bench/request-path.mjs). Everything else stays the SDK's: the request it
+ * builds, its timeout and abort (through `signal`), its errors and response parsing. A body this does not know
+ * (a stream) goes to the global fetch unchanged.
+ */
+export function nodeHttpFetch(): FetchLike {
+  const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
+  return async (input, init = {}) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const body = await bodyBytes(init.body);
+    if (input instanceof Request || body === UNKNOWN || !(url.protocol === 'http:' || url.protocol === 'https:')) {
+      return fetch(input, init);
+    }
+    const headers = new Headers(init.headers);
+    if (body) {
+      if (body.type) headers.set('content-type', body.type);
+      headers.set('content-length', String(body.bytes.length));
+    }
+    return send(url, {
+      agent: agents[url.protocol],
+      method: init.method ?? 'GET',
+      headers: Object.fromEntries(headers),
+      ...(init.signal && { signal: init.signal }),
+      body: body?.bytes,
+    });
+  };
+}
+
+interface Outgoing extends RequestOptions {
+  body: Buffer | undefined;
+}
+
+/** One request; resolves with the whole response once its body has arrived. */
+function send(url: URL, { body, ...options }: Outgoing): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    // Aborted (the SDK's timeout, or the caller's signal) at any point, also while the body arrives: an AbortError,
+    // what the SDK reads as a timeout or a cancel. Otherwise the system error (the SDK's APIConnectionError).
+    const fail = (error: Error): void =>
+      reject(options.signal?.aborted ? new DOMException('The request was aborted', 'AbortError') : error);
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', fail);
+      response.on('end', () => {
+        try {
+          resolve(toResponse(response, Buffer.concat(chunks), options.method === 'HEAD'));
+        } catch (error) {
+          fail(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    });
+    request.on('error', fail);
+    request.end(body);
+  });
+}
+
+function toResponse(message: IncomingMessage, bytes: Buffer, head: boolean): Response {
+  const status = message.statusCode ?? 502;
+  const headers = new Headers();
+  for (let i = 0; i + 1 < message.rawHeaders.length; i += 2)
+    headers.append(message.rawHeaders[i]!, message.rawHeaders[i + 1]!);
+  const empty = head || NO_BODY_STATUSES.has(status);
+  return new Response(empty ? null : bytes, { status, statusText: message.statusMessage ?? '', headers });
+}
+
+/** A body this transport cannot send as bytes: the global fetch takes it. */
+const UNKNOWN = Symbol('unknown body');
+
+/** The request body as bytes, with the content type it implies (multipart's carries its boundary). */
+async function bodyBytes(
+  body: RequestInit['body'],
+): Promise<{ bytes: Buffer; type?: string } | undefined | typeof UNKNOWN> {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return { bytes: Buffer.from(body) };
+  if (body instanceof FormData) return multipart(body);
+  if (body instanceof URLSearchParams) {
+    return { bytes: Buffer.from(body.toString()), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+  }
+  if (body instanceof Blob)
+    return { bytes: Buffer.from(await body.arrayBuffer()), ...(body.type && { type: body.type }) };
+  if (body instanceof ArrayBuffer) return { bytes: Buffer.from(body) };
+  if (ArrayBuffer.isView(body)) return { bytes: Buffer.from(body.buffer, body.byteOffset, body.byteLength) };
+  return UNKNOWN;
+}
+
+/** multipart/form-data (RFC 7578), its field names and file names escaped as the WHATWG encoder does. */
+async function multipart(form: FormData): Promise<{ bytes: Buffer; type: string }> {
+  const boundary = `----asr-api-${randomBytes(12).toString('hex')}`;
+  const parts: Buffer[] = [];
+  for (const [name, value] of form.entries()) {
+    const disposition = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(name)}"`;
+    if (typeof value === 'string') {
+      parts.push(Buffer.from(`${disposition}\r\n\r\n${value}\r\n`));
+      continue;
+    }
+    const type = value.type || 'application/octet-stream';
+    parts.push(Buffer.from(`${disposition}; filename="${escapeName(value.name)}"\r\nContent-Type: ${type}\r\n\r\n`));
+    parts.push(Buffer.from(await value.arrayBuffer()), Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { bytes: Buffer.concat(parts), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+function escapeName(name: string): string {
+  return name.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
+}
