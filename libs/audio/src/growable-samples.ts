@@ -10,9 +10,9 @@ export class GrowableSamples {
   private start = 0;
   private end = 0;
 
-  /** `initialCapacity` in samples: a second of audio unless told. */
-  constructor(initialCapacity = TARGET_SAMPLE_RATE) {
-    this.data = new Float32Array(Math.max(1, initialCapacity));
+  /** `initial`: the capacity in samples (a second of audio unless told), or the buffer to start in. */
+  constructor(initial: number | Float32Array = TARGET_SAMPLE_RATE) {
+    this.data = typeof initial === 'number' ? new Float32Array(Math.max(1, initial)) : initial;
   }
 
   get length(): number {

@@ -17,6 +17,7 @@ export {
 } from './g711';
 export { bytesPerFrame, PCM_ENCODINGS, type PcmEncoding, type PcmFormat, PcmStreamDecoder } from './pcm-stream-decoder';
 export { RingBuffer } from './ring-buffer';
+export { SampleBufferPool } from './sample-buffer-pool';
 export { TempFiles } from './temp-files';
 export { isWav, WavStreamDecoder, type WavFormat } from './wav-stream-decoder';
 export { readFileBlocks } from './file-blocks';

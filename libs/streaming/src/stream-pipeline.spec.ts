@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AsrError } from '@asr/asr';
-import { TARGET_SAMPLE_RATE } from '@asr/audio';
+import { SampleBufferPool, TARGET_SAMPLE_RATE } from '@asr/audio';
 import { segmenterSettings, type SegmenterSettingsMs, VadBatcher } from '@asr/vad';
 import {
   type ScriptedAnswer,
@@ -37,7 +37,11 @@ interface Harness {
 
 function harness(
   provider: ScriptedProviderOptions,
-  options: { settings?: Partial<PipelineSettings>; emit?: (event: PipelineEvent) => void } = {},
+  options: {
+    settings?: Partial<PipelineSettings>;
+    emit?: (event: PipelineEvent) => void;
+    utteranceBuffers?: SampleBufferPool;
+  } = {},
 ): Harness {
   const backend = new ScriptedVadBackend();
   const scripted = new ScriptedProvider(provider);
@@ -49,6 +53,7 @@ function harness(
     vad: {
       sharedBatcher: new VadBatcher(backend, 64),
       settings: (overrides = {}) => segmenterSettings({ ...VAD_DEFAULTS, ...overrides }),
+      ...(options.utteranceBuffers && { utteranceBuffers: options.utteranceBuffers }),
     },
     lookbackSamples: 0.5 * TARGET_SAMPLE_RATE,
     partialEverySamples: 0.5 * TARGET_SAMPLE_RATE,
@@ -219,6 +224,38 @@ describe('StreamPipeline', () => {
     await behind;
     expect(backend.framesInferred).toBe(1);
     expect(pipeline.push(bytes.subarray(2560, 3072))).toBeUndefined();
+  });
+
+  it('an utterance’s buffer goes back to the pool once its final is out, and the next utterance reuses it intact', async () => {
+    const pool = new SampleBufferPool(4 * TARGET_SAMPLE_RATE, 8);
+    const taken: Float32Array[] = [];
+    const take = pool.take.bind(pool);
+    pool.take = () => {
+      taken.push(take());
+      return taken.at(-1)!;
+    };
+    const h = harness({ script: (call) => ({ text: `len ${lengthOf(call.samples)}` }) }, { utteranceBuffers: pool });
+    await h.send(scene([0.6, 1.2, 0.9]));
+    await h.pipeline.finish();
+    // Each final saw its own utterance's audio, though all three lived in one buffer.
+    expect(h.finals().map((f) => f.text)).toEqual([
+      expect.stringMatching(/^len 0\.[6-7]$/),
+      expect.stringMatching(/^len 1\.[2-3]$/),
+      expect.stringMatching(/^len (0\.9|1)$/),
+    ]);
+    expect(taken).toHaveLength(3);
+    expect(new Set(taken).size).toBe(1);
+    expect(pool.idle).toBe(1);
+  });
+
+  it('a cancelled utterance keeps its buffer: a call it abandoned may still read it', async () => {
+    const pool = new SampleBufferPool(4 * TARGET_SAMPLE_RATE, 8);
+    const h = harness({ script: () => ({ text: 'late', delayMs: 1000 }) }, { utteranceBuffers: pool });
+    await h.send([...speech(0.6), ...silence(1), ...speech(0.5)]);
+    // The first utterance's final is awaited, the second is in progress: both are cancelled by the close.
+    await h.pipeline.command({ type: 'close' });
+    await sleep(80);
+    expect(pool.idle).toBe(0);
   });
 
   it('reformat before any audio: the next audio is read in the new format', () => {

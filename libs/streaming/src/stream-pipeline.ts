@@ -5,8 +5,12 @@ import type { PipelineEvent, SpeechEndCause } from './pipeline-events';
 import { seconds } from './protocol';
 import { Utterance } from './utterance';
 
-/** What a pipeline needs of the VAD: the batcher every stream shares, and the segmenter settings with overrides. */
-export type PipelineVad = Pick<VadService, 'sharedBatcher' | 'settings'>;
+/**
+ * What a pipeline needs of the VAD: the batcher every stream shares, the segmenter settings with overrides, and the
+ * pool utterance buffers come from (none: each is allocated).
+ */
+export type PipelineVad = Pick<VadService, 'sharedBatcher' | 'settings'> &
+  Partial<Pick<VadService, 'utteranceBuffers'>>;
 
 /** What a stream may change while it runs (the audio format is fixed when it opens). */
 export interface PipelineSettings {
@@ -84,6 +88,7 @@ export class StreamPipeline {
       options.vad.sharedBatcher,
       options.vad.settings(this.settings.vad),
       options.lookbackSamples,
+      options.vad.utteranceBuffers,
     );
   }
 
@@ -241,7 +246,11 @@ export class StreamPipeline {
     // Ended and held before anyone hears of it: a close in answer to `speech-stopped` still cancels it.
     const heardAt = performance.now();
     this.awaitingFinal.add(utterance);
-    const final = utterance.end(samples, end).finally(() => this.awaitingFinal.delete(utterance));
+    const final = utterance.end(samples, end).finally(() => {
+      this.awaitingFinal.delete(utterance);
+      // Its final is out: nothing reads its audio again (a cancelled one may still be, and keeps it).
+      utterance.releaseAudio();
+    });
     this.options.emit({ type: 'speech-stopped', segmentId: utterance.id, end: seconds(end) });
     if (this.closed) return;
     // Chained: finals leave in segment order even when a later one is ready first. A failure closes this

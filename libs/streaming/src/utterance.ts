@@ -133,6 +133,14 @@ export class Utterance {
     if (live) void Promise.resolve(this.previewing).then(() => live.cancel());
   }
 
+  /**
+   * The final is out: its audio's buffer goes back to the pool. Not when cancelled: a provider call it abandoned may
+   * still be reading it (a decode in progress is not stopped), so that buffer is left to the collector.
+   */
+  releaseAudio(): void {
+    if (!this.cancelled) this.options.audio.release();
+  }
+
   private transcribeFinal(samples: Float32Array): Promise<ChunkTranscript> {
     if (this.live && !this.liveFailed) return this.live.finish(samples, this.finalRequest.signal);
     this.live?.cancel();

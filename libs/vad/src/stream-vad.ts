@@ -1,4 +1,4 @@
-import { GrowableSamples, RingBuffer, TARGET_SAMPLE_RATE } from '@asr/audio';
+import { GrowableSamples, RingBuffer, type SampleBufferPool, TARGET_SAMPLE_RATE } from '@asr/audio';
 import { Segmenter, type SegmenterEvent, type SegmenterSettings, type SpeechSpan } from './segmenter';
 import { SampleAccumulator } from './sample-accumulator';
 import { FRAME_SAMPLES, type VadFrame, type VadStreamState } from './vad-backend';
@@ -23,15 +23,29 @@ const NO_EVENTS: readonly StreamVadEvent[] = Object.freeze([]);
  */
 export class UtteranceAudio {
   private readonly held: GrowableSamples;
+  /** The pool's buffer it started in, until `release` gives it back. */
+  private pooled: Float32Array | undefined;
 
   constructor(
     /** Absolute sample (session clock) where the audio begins. */
     readonly start: number,
     initial: Float32Array,
+    private readonly pool?: SampleBufferPool,
   ) {
-    // Room for 4 s from the start: most utterances never grow (and copy) their buffer.
-    this.held = new GrowableSamples(Math.max(initial.length * 2, 4 * TARGET_SAMPLE_RATE));
+    // Room for 4 s from the start (a pooled buffer when there is a pool): most utterances never grow (and copy).
+    const room = Math.max(initial.length * 2, 4 * TARGET_SAMPLE_RATE);
+    this.pooled = pool && room <= pool.size ? pool.take() : undefined;
+    this.held = new GrowableSamples(this.pooled ?? room);
     this.held.append(initial);
+  }
+
+  /**
+   * Nobody reads this audio again (its final is out): the buffer it started in goes back to the pool. Every view
+   * taken of it is dead after this; called once, by whoever ends the utterance's transcription.
+   */
+  release(): void {
+    if (this.pooled) this.pool?.give(this.pooled);
+    this.pooled = undefined;
   }
 
   /** Called by the VAD only. */
@@ -84,6 +98,8 @@ export class StreamVad {
     private readonly batcher: VadBatcher,
     settings: SegmenterSettings,
     lookbackSamples: number,
+    /** Where utterance buffers come from and go back to (the service's; none: each is allocated). */
+    private readonly utteranceBuffers?: SampleBufferPool,
   ) {
     this.segmenter = new Segmenter(settings);
     this.lookback = new RingBuffer(Math.max(lookbackSamples, settings.padSamples) + FRAME_SAMPLES);
@@ -178,7 +194,7 @@ export class StreamVad {
           ended && ended.start <= event.at
             ? ended.slice(event.at, this.processed)
             : this.lookback.read(event.at, this.processed);
-        this.open = new UtteranceAudio(event.at, initial);
+        this.open = new UtteranceAudio(event.at, initial, this.utteranceBuffers);
         this.confirmed = false;
       }
     }

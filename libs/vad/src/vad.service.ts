@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { InjectMetric, makeGaugeProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
 import type { Gauge, Histogram } from 'prom-client';
 import { AppConfig } from '@asr/config';
+import { SampleBufferPool, TARGET_SAMPLE_RATE } from '@asr/audio';
 import { type ComponentHealth, ContributesHealth, type HealthContributor } from '@asr/observability';
 import { EnergyVadBackend } from './energy-backend';
 import { segmenterSettings, type SegmenterSettingsMs } from './segmenter';
@@ -47,6 +48,11 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
   private backend!: VadBackend;
   private batcher!: VadBatcher;
   private status!: VadStatus;
+  /**
+   * Live utterances' 4 s buffers, shared by every stream (each goes back once its final is out). At most 256 kept
+   * free (64 MB), about the utterances in flight at 200 sessions.
+   */
+  readonly utteranceBuffers = new SampleBufferPool(4 * TARGET_SAMPLE_RATE, 256);
 
   constructor(
     private readonly config: AppConfig,
