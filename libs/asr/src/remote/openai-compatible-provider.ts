@@ -1,12 +1,13 @@
 import { Logger } from '@nestjs/common';
-import OpenAI, { toFile } from 'openai';
+import OpenAI from 'openai';
 import type { AsrProviderName, RemoteProviderConfig } from '@asr/config';
-import { encodeWav, TARGET_SAMPLE_RATE } from '@asr/audio';
+import { TARGET_SAMPLE_RATE } from '@asr/audio';
 import type { ComponentHealth } from '@asr/observability';
 import { type AsrCapabilities, AsrProvider, type TranscribeOptions } from '../asr-provider';
 import { SlotPool, withSlot } from '../slot-pool';
 import type { ChunkTranscript } from '../transcript';
 import { ProviderCircuit } from './provider-circuit';
+import { MultipartWav } from './multipart-wav';
 import { nodeHttpFetch } from './node-http-fetch';
 import { toAsrError } from './remote-error';
 import { remoteFields, remoteFormat } from './remote-request';
@@ -59,8 +60,8 @@ export class OpenAiCompatibleProvider extends AsrProvider {
   private readonly logger = new Logger('ASR');
   private readonly client: OpenAI;
   private readonly slots: SlotPool<number>;
-  /** One WAV buffer per request slot, reused chunk after chunk (toFile copies it into the request). */
-  private readonly wavBuffers: Buffer[] = [];
+  /** One request body per slot, written chunk after chunk into the same buffer (the WAV and the fields). */
+  private readonly bodies: MultipartWav[] = [];
   private readonly retry: RetryPolicy;
   private readonly circuit: ProviderCircuit;
 
@@ -96,15 +97,14 @@ export class OpenAiCompatibleProvider extends AsrProvider {
   /** One chunk: a request slot, the call with its retries, failures as AsrError (what the circuit counts). */
   private async call(samples: Float32Array, options: TranscribeOptions): Promise<ChunkTranscript> {
     try {
-      const result = await withSlot(this.slots, options.signal, async (slot) => {
-        this.wavBuffers[slot] ??= Buffer.allocUnsafe(44 + MAX_CHUNK_SECONDS * TARGET_SAMPLE_RATE * 2);
-        const file = await toFile(encodeWav(samples, TARGET_SAMPLE_RATE, this.wavBuffers[slot]), 'audio.wav', {
-          type: 'audio/wav',
-        });
+      const result = await withSlot(this.slots, options.signal, (slot) => {
+        const body = (this.bodies[slot] ??= new MultipartWav(64 * 1024 + MAX_CHUNK_SECONDS * TARGET_SAMPLE_RATE * 2));
+        const model = options.model ?? this.defaultModel;
+        const bytes = body.write(samples, { model, ...remoteFields(options, remoteFormat(options, model)) });
         return withRetries(
           this.retry,
           options.signal,
-          () => this.request(file, options),
+          () => this.request(bytes, body.contentType, options),
           (error, attempt, delayMs) =>
             this.logger.warn(
               `${this.name} call failed (${describe(error)}); retry ${attempt} in ${Math.round(delayMs)} ms`,
@@ -119,19 +119,18 @@ export class OpenAiCompatibleProvider extends AsrProvider {
     }
   }
 
-  /** One call: a translation, or a transcription in the format the request and the model call for. */
-  private async request(
-    file: Awaited<ReturnType<typeof toFile>>,
-    options: TranscribeOptions,
-  ): Promise<RemoteTranscription> {
-    const model = options.model ?? this.defaultModel;
-    const fields = remoteFields(options, remoteFormat(options, model));
-    const body = { file, model, ...fields };
-    const settings = { signal: options.signal };
-    // The format is chosen at run time, so the SDK types the answer as json; RemoteTranscription reads every
-    // format's fields, each optional but `text`.
-    if (options.task === 'translate') return await this.client.audio.translations.create(body, settings);
-    return await this.client.audio.transcriptions.create(body, settings);
+  /**
+   * One call: a translation, or a transcription in the format the request and the model call for, its multipart
+   * body written by us (`MultipartWav`) and sent through the SDK's client, which adds the auth, timeout and errors.
+   */
+  private async request(body: Buffer, contentType: string, options: TranscribeOptions): Promise<RemoteTranscription> {
+    const path = options.task === 'translate' ? '/audio/translations' : '/audio/transcriptions';
+    // The format is chosen at run time: RemoteTranscription reads every format's fields, each optional but `text`.
+    return await this.client.post<RemoteTranscription>(path, {
+      body,
+      headers: { 'content-type': contentType },
+      signal: options.signal ?? null,
+    });
   }
 
   whenReady(): Promise<void> {
