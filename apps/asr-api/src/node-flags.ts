@@ -14,7 +14,8 @@ export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-heap-size=256'];
 
 /** `execArgv` with each server flag it lacks added (a flag it sets itself, to another value, is left as it is). */
 export function withServerNodeFlags(execArgv: readonly string[]): string[] {
-  const named = (flag: string): string => flag.split('=')[0]!;
+  // V8 reads --initial_heap_size and --initial-heap-size alike.
+  const named = (flag: string): string => flag.split('=')[0]!.replace(/_/g, '-');
   const missing = SERVER_NODE_FLAGS.filter((flag) => !execArgv.some((arg) => named(arg) === named(flag)));
   return [...execArgv, ...missing];
 }

@@ -56,8 +56,9 @@ export class PcmStreamDecoder {
   }
 
   /**
-   * The samples of `piece`, in this decoder's own buffer: valid until the next call, so whoever keeps them copies
-   * them first (the VAD, its lookback and a recorder all do).
+   * The samples of `piece`, in this decoder's own buffer: valid until the next call. The stream's lookback and
+   * recorder copy them at once; its VAD reads them until the push's promise settles, and the pipeline decodes the
+   * next piece only after that (its queue).
    */
   decode(piece: Buffer): Float32Array {
     const bytes = this.carry.length > 0 ? Buffer.concat([this.carry, piece]) : piece;

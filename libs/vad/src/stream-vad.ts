@@ -18,8 +18,8 @@ const NO_EVENTS: readonly StreamVadEvent[] = Object.freeze([]);
 /**
  * The audio of one utterance, from its padded start: the stream's VAD appends each frame while the utterance is
  * open and hands the object over in `speech-start`; whoever transcribes it reads it. It is append-only and never
- * drops, so every view taken of it keeps its contents (a grown buffer leaves the old one untouched): readers take
- * views, not copies.
+ * drops, so every view taken of it keeps its contents (a grown buffer leaves the old one untouched) until `release`
+ * gives its buffer back to the pool, once its final is out: readers take views, not copies.
  */
 export class UtteranceAudio {
   private readonly held: GrowableSamples;
@@ -200,8 +200,11 @@ export class StreamVad {
     }
     // Speech is announced once it has lasted VAD_MIN_SPEECH_MS: shorter blips end unannounced and are forgotten.
     if (this.open && !this.confirmed) {
-      if (!this.segmenter.speaking) this.open = undefined;
-      else if (this.segmenter.kept) this.confirm(events);
+      if (!this.segmenter.speaking) {
+        // A blip nobody heard of: its buffer goes straight back.
+        this.open.release();
+        this.open = undefined;
+      } else if (this.segmenter.kept) this.confirm(events);
     }
   }
 

@@ -131,4 +131,39 @@ describe('nodeHttpFetch (the remote providers’ transport)', () => {
     expect(refused).toBeInstanceOf(APIConnectionError);
     expect(refused).not.toBeInstanceOf(APIConnectionTimeoutError);
   });
+
+  it('follows a redirect as fetch does, and a reset while the answer arrives is not a (retried) connection error', async () => {
+    const fake = await server((received, res) => {
+      if (received.url === '/v1/audio/transcriptions') {
+        res.writeHead(307, { location: '/v2/audio/transcriptions' });
+        res.end();
+      } else if (received.url === '/v2/audio/transcriptions') {
+        json(res, 200, { text: `moved ${received.body.length}` });
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"text":');
+        setTimeout(() => res.socket?.destroy(), 20);
+      }
+    });
+    try {
+      const client = new OpenAI({ apiKey: 'k', baseURL: `${fake.url}/v1`, maxRetries: 0, fetch: nodeHttpFetch() });
+      const file = await toFile(Buffer.alloc(10), 'a.wav');
+      const moved = await client.audio.transcriptions.create({ file, model: 'm' });
+      // The request went again, whole, to where the redirect pointed.
+      expect(moved.text).toMatch(/^moved \d+$/);
+      const again = fake.received.at(-1)!;
+      expect(again.url).toBe('/v2/audio/transcriptions');
+      const sent = again.body.toString('latin1');
+      expect(sent).toContain('name="model"\r\n\r\nm\r\n');
+      expect(sent).toContain(
+        `filename="a.wav"\r\nContent-Type: application/octet-stream\r\n\r\n${'\0'.repeat(10)}\r\n`,
+      );
+      const cut = new OpenAI({ apiKey: 'k', baseURL: `${fake.url}/cut`, maxRetries: 0, fetch: nodeHttpFetch() });
+      const failure = await cut.audio.transcriptions.create({ file, model: 'm' }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(Error);
+      expect(failure).not.toBeInstanceOf(APIConnectionError);
+    } finally {
+      await fake.close();
+    }
+  });
 });

@@ -17,7 +17,10 @@ const NO_BODY_STATUSES = new Set([101, 204, 205, 304]);
  * (a stream) goes to the global fetch unchanged.
  */
 export function nodeHttpFetch(): FetchLike {
-  const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) };
+  // An idle socket goes after 4 s (as undici's do), or sooner when the server's Keep-Alive hint says so: reusing one
+  // the server is closing at that moment would fail the request with a reset.
+  const keepAlive = { keepAlive: true, timeout: 4000 };
+  const agents = { 'http:': new HttpAgent(keepAlive), 'https:': new HttpsAgent(keepAlive) };
   return async (input, init = {}) => {
     const url = new URL(input instanceof Request ? input.url : input);
     const body = await bodyBytes(init.body);
@@ -25,49 +28,63 @@ export function nodeHttpFetch(): FetchLike {
       return fetch(input, init);
     }
     const headers = new Headers(init.headers);
+    // Answers are read as they come: none compressed (fetch would decode one; this does not).
+    if (!headers.has('accept-encoding')) headers.set('accept-encoding', 'identity');
     if (body) {
       if (body.type) headers.set('content-type', body.type);
       headers.set('content-length', String(body.bytes.length));
     }
-    return send(url, {
+    const response = await send(url, {
       agent: agents[url.protocol],
       method: init.method ?? 'GET',
       headers: Object.fromEntries(headers),
       ...(init.signal && { signal: init.signal }),
       body: body?.bytes,
     });
+    // A redirect (an http → https or trailing-slash one in front of a provider) is followed as fetch follows it:
+    // the request is made again through fetch, which has the rules for each status (its body is bytes: it can be).
+    if (REDIRECTS.has(response.status) && response.headers.has('location')) return fetch(input, init);
+    return response;
   };
 }
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 interface Outgoing extends RequestOptions {
   body: Buffer | undefined;
 }
 
-/** One request; resolves with the whole response once its body has arrived. */
+/**
+ * One request; resolves with the whole response once its body has arrived. Aborted (the SDK's timeout, or the
+ * caller's signal) at any point: an AbortError, what the SDK reads as a timeout or a cancel. A failure before the
+ * answer's headers: the system error (the SDK's APIConnectionError, which may be retried). One while the answer's body
+ * arrives: a response whose body fails to read, as fetch gives it, so the call is not retried (the server did the
+ * work).
+ */
 function send(url: URL, { body, ...options }: Outgoing): Promise<Response> {
   return new Promise((resolve, reject) => {
-    // Aborted (the SDK's timeout, or the caller's signal) at any point, also while the body arrives: an AbortError,
-    // what the SDK reads as a timeout or a cancel. Otherwise the system error (the SDK's APIConnectionError).
-    const fail = (error: Error): void =>
-      reject(options.signal?.aborted ? new DOMException('The request was aborted', 'AbortError') : error);
+    const aborted = (): boolean => options.signal?.aborted === true;
+    const abortError = (): DOMException => new DOMException('The request was aborted', 'AbortError');
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', fail);
-      response.on('end', () => {
-        try {
-          resolve(toResponse(response, Buffer.concat(chunks), options.method === 'HEAD'));
-        } catch (error) {
-          fail(error instanceof Error ? error : new Error(String(error)));
-        }
+      response.on('error', (error) => {
+        if (aborted()) reject(abortError());
+        else resolve(toResponse(response, failingBody(error), false));
       });
+      response.on('end', () => resolve(toResponse(response, Buffer.concat(chunks), options.method === 'HEAD')));
     });
-    request.on('error', fail);
+    request.on('error', (error) => reject(aborted() ? abortError() : error));
     request.end(body);
   });
 }
 
-function toResponse(message: IncomingMessage, bytes: Buffer, head: boolean): Response {
+/** A body that fails when read, with `error`. */
+function failingBody(error: Error): ReadableStream<Uint8Array> {
+  return new ReadableStream({ start: (controller) => controller.error(error) });
+}
+
+function toResponse(message: IncomingMessage, bytes: Buffer | ReadableStream<Uint8Array>, head: boolean): Response {
   const status = message.statusCode ?? 502;
   const headers = new Headers();
   for (let i = 0; i + 1 < message.rawHeaders.length; i += 2)
