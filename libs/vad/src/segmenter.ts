@@ -155,10 +155,12 @@ export class Segmenter {
 
   /**
    * The least speech-like frame of the last second that leaves the first part at least the minimum speech (the
-   * earliest of equals); the latest frame when none does.
+   * earliest of equals); the latest frame when none does. The first part is counted from where its span will start:
+   * the speech start, or the end of the span before when the speech began inside that span's trailing pad (cut any
+   * earlier, the first part would be empty).
    */
   private quietestRecent(): number {
-    const earliest = this.speechStart + Math.max(1, this.settings.minSpeechSamples);
+    const earliest = Math.max(this.speechStart, this.lastEnd) + Math.max(1, this.settings.minSpeechSamples);
     const held = Math.min(this.tracked, RECENT_FRAMES);
     let best = -1;
     for (let k = this.tracked - held; k < this.tracked; k += 1) {
