@@ -49,8 +49,12 @@ function fileHead(boundary: string): string {
 }
 
 function part(boundary: string, name: string): string {
-  const escaped = name.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
-  return `--${boundary}\r\nContent-Disposition: form-data; name="${escaped}"\r\n\r\n`;
+  return `--${boundary}\r\nContent-Disposition: form-data; name="${escapeFormName(name)}"\r\n\r\n`;
+}
+
+/** A field or file name in a Content-Disposition header, escaped as the WHATWG multipart encoder does. */
+export function escapeFormName(name: string): string {
+  return name.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
 }
 
 /** The form's entries, as the SDK flattens a request's fields (undefined left out). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { escapeFormName } from './multipart-wav';
 
 /** What the OpenAI SDK's `fetch` option is called with and answers. */
 export type FetchLike = (url: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -118,19 +119,17 @@ async function multipart(form: FormData): Promise<{ bytes: Buffer; type: string 
   const boundary = `----asr-api-${randomBytes(12).toString('hex')}`;
   const parts: Buffer[] = [];
   for (const [name, value] of form.entries()) {
-    const disposition = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(name)}"`;
+    const disposition = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeFormName(name)}"`;
     if (typeof value === 'string') {
       parts.push(Buffer.from(`${disposition}\r\n\r\n${value}\r\n`));
       continue;
     }
     const type = value.type || 'application/octet-stream';
-    parts.push(Buffer.from(`${disposition}; filename="${escapeName(value.name)}"\r\nContent-Type: ${type}\r\n\r\n`));
+    parts.push(
+      Buffer.from(`${disposition}; filename="${escapeFormName(value.name)}"\r\nContent-Type: ${type}\r\n\r\n`),
+    );
     parts.push(Buffer.from(await value.arrayBuffer()), Buffer.from('\r\n'));
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));
   return { bytes: Buffer.concat(parts), type: `multipart/form-data; boundary=${boundary}` };
-}
-
-function escapeName(name: string): string {
-  return name.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
 }
