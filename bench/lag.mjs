@@ -19,3 +19,11 @@ export function metricValue(metricsText, name) {
 export function lagP99Ms(metricsText) {
   return Math.max(0, metricValue(metricsText, 'nodejs_eventloop_lag_p99_seconds') * 1000 - LAG_RESOLUTION_MS);
 }
+
+/**
+ * The longest single event-loop block since the previous scrape, in ms: the monitor's max delay less its interval
+ * (a block delays the one tick it falls in by its whole length).
+ */
+export function lagMaxMs(metricsText) {
+  return Math.max(0, metricValue(metricsText, 'nodejs_eventloop_lag_max_seconds') * 1000 - LAG_RESOLUTION_MS);
+}

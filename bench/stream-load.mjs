@@ -3,7 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { lagP99Ms, metricValue } from './lag.mjs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { lagMaxMs, lagP99Ms, LAG_RESOLUTION_MS, metricValue } from './lag.mjs';
 import { protocolClient } from './stream-clients.mjs';
 import { BENCH_SENTENCES, percentile, speechLoop, startServer } from './support.mjs';
 
@@ -61,7 +62,10 @@ function remoteProviderEnv(fakePort) {
   return { ASR_PROVIDER: 'openai-compatible', ASR_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, ASR_API_KEY: 'x' };
 }
 
-/** CPU seconds, VAD batching and event-loop lag p99 from one scrape of /metrics (which resets the lag histogram). */
+/**
+ * CPU seconds, VAD batching and event-loop lag p99 and max (the longest single block) from one scrape of /metrics
+ * (which resets the lag histogram).
+ */
 export async function scrapeServer(url) {
   const text = await (await fetch(`${url}/metrics`)).text();
   return {
@@ -69,6 +73,7 @@ export async function scrapeServer(url) {
     vadFrames: metricValue(text, 'asr_vad_batch_size_sum'),
     vadBatches: metricValue(text, 'asr_vad_batch_size_count'),
     lagP99Ms: lagP99Ms(text),
+    lagMaxMs: lagMaxMs(text),
   };
 }
 
@@ -104,19 +109,22 @@ function openClient(url, index, wire, client, onFinal) {
   const loopFrames = wire.frames.length;
   const state = { socket, frame: (index * 37) % loopFrames, sent: 0, sentAt: new Float64Array(1 << 16), partials: 0 };
   state.errors = 0;
-  const stoppedAt = new Map();
-  // When the client sent the audio where the server heard the speech end.
+  // Per segment: when the client sent the audio where the server heard the speech end, and when it heard so.
+  const stopped = new Map();
   const sentAtEnd = (end) =>
     state.sentAt[Math.min(state.sent - 1, Math.floor((end * client.rate * 2) / client.frameBytes)) & 0xffff];
   socket.on('message', (data) => {
     const heard = client.read(JSON.parse(data.toString()));
     if (heard.stopped !== undefined) {
-      stoppedAt.set(heard.stopped, sentAtEnd(heard.end));
+      stopped.set(heard.stopped, { sentAt: sentAtEnd(heard.end), heardAt: performance.now() });
     } else if (heard.partial) {
       state.partials += 1;
     } else if ('final' in heard) {
-      const at = heard.final === undefined ? sentAtEnd(heard.end) : stoppedAt.get(heard.final);
-      if (at !== undefined) onFinal(performance.now() - at);
+      const now = performance.now();
+      if (heard.final === undefined) onFinal(now - sentAtEnd(heard.end), undefined);
+      const at = stopped.get(heard.final);
+      stopped.delete(heard.final);
+      if (at !== undefined) onFinal(now - at.sentAt, now - at.heardAt);
     } else if ('error' in heard) {
       state.errors += 1;
       if (state.errors === 1) console.error(`${client.name} session ${index}: ${heard.error}`);
@@ -134,7 +142,10 @@ function openClient(url, index, wire, client, onFinal) {
 /**
  * `sessions` clients on `url` sending 20 ms frames in real time; after `warmupS` (every session past its first final:
  * connections to the provider open, code paths compiled), `windowS` seconds measure the server through `sample()`
- * and every final's delay after the end of speech, less `subtractMs` (the fake provider's own latency).
+ * and every final's delay after the end of speech, less `subtractMs` (the fake provider's own latency); that delay
+ * split in two where the protocol says when speech stopped: until the client hears so (the audio's way through the
+ * VAD) and from then to the final (the request to the provider, less `subtractMs`). The load generator's own lag is
+ * reported beside, since it delays what the clients hear.
  * `client`: the protocol spoken (bench/stream-clients.mjs; default the native one), `loop` 16-bit PCM at its rate.
  */
 export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, subtractMs, client = NATIVE }) {
@@ -142,10 +153,16 @@ export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, 
   const loopFrames = wire.frames.length;
   const sendOptions = { binary: wire.binary };
   const overheads = [];
+  const afterStopped = [];
   let measuring = false;
+  const onFinal = (ms, sinceStoppedMs) => {
+    if (!measuring) return;
+    overheads.push(ms - subtractMs);
+    if (sinceStoppedMs !== undefined) afterStopped.push(sinceStoppedMs - subtractMs);
+  };
   const clients = [];
-  for (let i = 0; i < sessions; i += 1)
-    clients.push(await openClient(url, i, wire, client, (ms) => measuring && overheads.push(ms - subtractMs)));
+  for (let i = 0; i < sessions; i += 1) clients.push(await openClient(url, i, wire, client, onFinal));
+  const ownLag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   const started = performance.now();
   let ticks = 0;
   const tick = () => {
@@ -164,7 +181,9 @@ export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, 
   const before = await sample();
   const partialsBefore = clients.reduce((n, c) => n + c.partials, 0);
   measuring = true;
+  ownLag.enable();
   await new Promise((resolve) => setTimeout(resolve, windowS * 1000));
+  ownLag.disable();
   measuring = false;
   const after = await sample();
   const partials = clients.reduce((n, c) => n + c.partials, 0) - partialsBefore;
@@ -180,6 +199,8 @@ export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, 
       ? Math.round(stats.final_latency_seconds.p99 * 1000)
       : undefined,
     lagP99Ms: Number(after.lagP99Ms.toFixed(2)),
+    // The longest single event-loop block in the window (absent where the sample has none, as on the bare server).
+    ...(after.lagMaxMs !== undefined && { lagMaxMs: Number(after.lagMaxMs.toFixed(2)) }),
     cpuPercent: Math.round(((after.cpuS - before.cpuS) / windowS) * 100),
     // The same to a tenth of a percent, for ratios between runs close to each other.
     cpuPercentExact: Number((((after.cpuS - before.cpuS) / windowS) * 100).toFixed(1)),
@@ -195,5 +216,12 @@ export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, 
     ...(errors > 0 && { errors }),
     overheadP50Ms: overheads.length ? Number(percentile(overheads, 50).toFixed(1)) : null,
     overheadP99Ms: overheads.length ? Number(percentile(overheads, 99).toFixed(1)) : null,
+    // The request part of the overhead (from the client hearing speech stopped to its final, less subtractMs).
+    ...(afterStopped.length > 0 && {
+      afterStoppedP50Ms: Number(percentile(afterStopped, 50).toFixed(1)),
+      afterStoppedP99Ms: Number(percentile(afterStopped, 99).toFixed(1)),
+    }),
+    loadGeneratorLagP99Ms: Number(Math.max(0, ownLag.percentile(99) / 1e6 - LAG_RESOLUTION_MS).toFixed(2)),
+    loadGeneratorLagMaxMs: Number(Math.max(0, ownLag.max / 1e6 - LAG_RESOLUTION_MS).toFixed(2)),
   };
 }

@@ -10,8 +10,14 @@ export class GrowableSamples {
   private start = 0;
   private end = 0;
 
-  /** `initial`: the capacity in samples (a second of audio unless told), or the buffer to start in. */
-  constructor(initial: number | Float32Array = TARGET_SAMPLE_RATE) {
+  /**
+   * `initial`: the capacity in samples (a second of audio unless told), or the buffer to start in. `allocate`: where
+   * a larger buffer comes from when it grows (a pool's; it may give more than asked).
+   */
+  constructor(
+    initial: number | Float32Array = TARGET_SAMPLE_RATE,
+    private readonly allocate: (samples: number) => Float32Array = (samples) => new Float32Array(samples),
+  ) {
     this.data = typeof initial === 'number' ? new Float32Array(Math.max(1, initial)) : initial;
   }
 
@@ -52,7 +58,7 @@ export class GrowableSamples {
     const needed = held + incoming;
     if (needed <= this.data.length) this.data.copyWithin(0, this.start, this.end);
     else {
-      const grown = new Float32Array(Math.max(this.data.length * 2, needed));
+      const grown = this.allocate(Math.max(this.data.length * 2, needed));
       grown.set(this.data.subarray(this.start, this.end));
       this.data = grown;
     }

@@ -1,28 +1,66 @@
+/** The sizes a pool hands out, and how much it may keep free. */
+export interface SampleBufferPoolOptions {
+  /** Samples of the smallest buffer; each further size class is twice the one before. */
+  smallest: number;
+  /** Samples a buffer of the largest class must hold at least: larger requests get a fresh, unpooled buffer. */
+  largest: number;
+  /** Bytes of free buffers kept, over all classes; past it, one given back is left to the collector. */
+  keepBytes: number;
+}
+
 /**
- * Float buffers of one size, given back and handed out again: the 4 s buffer each live utterance starts with. At a
- * few hundred streams that is tens of MB a second of ArrayBuffers living for seconds, which only a full collection
- * frees, and which set one off every few seconds (V8 counts their memory as external). Bounded: past `keep` free
- * buffers, one given back is left to the collector.
+ * Float buffers in size classes (the smallest, then doubling up to the largest), given back and handed out again:
+ * the buffers of live utterances, which start at 4 s and double as the speech goes on. At a few hundred streams,
+ * fresh ones are tens of MB a second of ArrayBuffers living for seconds, which only a full collection frees, and
+ * which set one off every few seconds (V8 counts their memory as external, docs/benchmarks.md). Bounded: free
+ * buffers are kept up to `keepBytes`.
  */
 export class SampleBufferPool {
-  private readonly free: Float32Array[] = [];
+  /** Free buffers per class, class k holding `smallest × 2^k` samples. */
+  private readonly free: Float32Array[][] = [];
+  private idleBytes = 0;
 
-  constructor(
-    readonly size: number,
-    private readonly keep: number,
-  ) {}
-
-  /** A buffer of `size` samples (its contents are what its last user left). */
-  take(): Float32Array {
-    return this.free.pop() ?? new Float32Array(this.size);
+  constructor(private readonly options: SampleBufferPoolOptions) {
+    for (let size = options.smallest; ; size *= 2) {
+      this.free.push([]);
+      if (size >= options.largest) break;
+    }
   }
 
-  /** `buffer` is not read or written again by whoever gives it back. */
+  /**
+   * A buffer of at least `samples` samples (its contents are what its last user left): the smallest class that
+   * holds them, or a fresh buffer of exactly `samples` past the largest class.
+   */
+  take(samples: number = this.options.smallest): Float32Array {
+    const index = this.classOf(samples);
+    if (index === undefined) return new Float32Array(samples);
+    const buffer = this.free[index]!.pop();
+    if (!buffer) return new Float32Array(this.options.smallest * 2 ** index);
+    this.idleBytes -= buffer.byteLength;
+    return buffer;
+  }
+
+  /**
+   * `buffer` is not read or written again by whoever gives it back (and is given back once). One of no class's
+   * size, or a view, is left to the collector.
+   */
   give(buffer: Float32Array): void {
-    if (buffer.length === this.size && buffer.byteOffset === 0 && this.free.length < this.keep) this.free.push(buffer);
+    const index = this.classOf(buffer.length);
+    if (index === undefined || buffer.byteOffset !== 0 || buffer.buffer.byteLength !== buffer.byteLength) return;
+    if (this.options.smallest * 2 ** index !== buffer.length) return;
+    if (this.idleBytes + buffer.byteLength > this.options.keepBytes) return;
+    this.free[index]!.push(buffer);
+    this.idleBytes += buffer.byteLength;
   }
 
+  /** Free buffers held, over all classes. */
   get idle(): number {
-    return this.free.length;
+    return this.free.reduce((count, list) => count + list.length, 0);
+  }
+
+  /** The smallest class holding `samples`, or undefined past the largest. */
+  private classOf(samples: number): number | undefined {
+    const index = Math.max(0, Math.ceil(Math.log2(samples / this.options.smallest)));
+    return index < this.free.length ? index : undefined;
   }
 }

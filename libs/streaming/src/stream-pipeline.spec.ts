@@ -76,6 +76,22 @@ function harness(
   return { pipeline, provider: scripted, backend, events, send, finals };
 }
 
+/** An utterance buffer pool as the service has (4 s, doubling to 32 s), with every buffer it hands out noted. */
+function watchedPool(): { pool: SampleBufferPool; taken: Float32Array[] } {
+  const pool = new SampleBufferPool({
+    smallest: 4 * TARGET_SAMPLE_RATE,
+    largest: 32 * TARGET_SAMPLE_RATE,
+    keepBytes: 1 << 26,
+  });
+  const taken: Float32Array[] = [];
+  const take = pool.take.bind(pool);
+  pool.take = (samples) => {
+    taken.push(take(samples));
+    return taken.at(-1)!;
+  };
+  return { pool, taken };
+}
+
 /** Utterances of these lengths (seconds), each followed by a second of silence. */
 const scene = (lengths: number[]): number[] => lengths.flatMap((s) => [...speech(s), ...silence(1)]);
 
@@ -227,13 +243,7 @@ describe('StreamPipeline', () => {
   });
 
   it('an utterance’s buffer goes back to the pool once its final is out, and the next utterance reuses it intact', async () => {
-    const pool = new SampleBufferPool(4 * TARGET_SAMPLE_RATE, 8);
-    const taken: Float32Array[] = [];
-    const take = pool.take.bind(pool);
-    pool.take = () => {
-      taken.push(take());
-      return taken.at(-1)!;
-    };
+    const { pool, taken } = watchedPool();
     const h = harness({ script: (call) => ({ text: `len ${lengthOf(call.samples)}` }) }, { utteranceBuffers: pool });
     await h.send(scene([0.6, 1.2, 0.9]));
     await h.pipeline.finish();
@@ -248,8 +258,23 @@ describe('StreamPipeline', () => {
     expect(pool.idle).toBe(1);
   });
 
+  it('a long utterance grows into pooled buffers, gives each back after its final, and the next one reuses them', async () => {
+    const { pool, taken } = watchedPool();
+    const h = harness({ script: (call) => ({ text: `len ${lengthOf(call.samples)}` }) }, { utteranceBuffers: pool });
+    await h.send(scene([6, 6.5]));
+    await h.pipeline.finish();
+    expect(h.finals().map((f) => f.text)).toEqual([
+      expect.stringMatching(/^len 6(\.1)?$/),
+      expect.stringMatching(/^len 6\.[5-6]$/),
+    ]);
+    // Each utterance started in 4 s and grew into 8 s, both from the pool, and the second took the first's two.
+    expect(taken.map((buffer) => buffer.length / TARGET_SAMPLE_RATE)).toEqual([4, 8, 4, 8]);
+    expect(new Set(taken).size).toBe(2);
+    expect(pool.idle).toBe(2);
+  });
+
   it('a cancelled utterance keeps its buffer: a call it abandoned may still read it', async () => {
-    const pool = new SampleBufferPool(4 * TARGET_SAMPLE_RATE, 8);
+    const { pool } = watchedPool();
     const h = harness({ script: () => ({ text: 'late', delayMs: 1000 }) }, { utteranceBuffers: pool });
     await h.send([...speech(0.6), ...silence(1), ...speech(0.5)]);
     // The first utterance's final is awaited, the second is in progress: both are cancelled by the close.

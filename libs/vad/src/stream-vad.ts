@@ -19,12 +19,12 @@ const NO_EVENTS: readonly StreamVadEvent[] = Object.freeze([]);
  * The audio of one utterance, from its padded start: the stream's VAD appends each frame while the utterance is
  * open and hands the object over in `speech-start`; whoever transcribes it reads it. It is append-only and never
  * drops, so every view taken of it keeps its contents (a grown buffer leaves the old one untouched) until `release`
- * gives its buffer back to the pool, once its final is out: readers take views, not copies.
+ * gives its buffers back to the pool, once its final is out: readers take views, not copies.
  */
 export class UtteranceAudio {
   private readonly held: GrowableSamples;
-  /** The pool's buffer it started in, until `release` gives it back. */
-  private pooled: Float32Array | undefined;
+  /** The pool's buffers it has used (the one it started in, and each it grew into), until `release` gives them back. */
+  private pooled: Float32Array[] = [];
 
   constructor(
     /** Absolute sample (session clock) where the audio begins. */
@@ -32,20 +32,27 @@ export class UtteranceAudio {
     initial: Float32Array,
     private readonly pool?: SampleBufferPool,
   ) {
-    // Room for 4 s from the start (a pooled buffer when there is a pool): most utterances never grow (and copy).
+    // Room for 4 s from the start; it doubles as the speech goes on, each buffer from the pool when there is one.
     const room = Math.max(initial.length * 2, 4 * TARGET_SAMPLE_RATE);
-    this.pooled = pool && room <= pool.size ? pool.take() : undefined;
-    this.held = new GrowableSamples(this.pooled ?? room);
+    this.held = pool
+      ? new GrowableSamples(this.fromPool(room), (samples) => this.fromPool(samples))
+      : new GrowableSamples(room);
     this.held.append(initial);
   }
 
   /**
-   * Nobody reads this audio again (its final is out): the buffer it started in goes back to the pool. Every view
-   * taken of it is dead after this; called once, by whoever ends the utterance's transcription.
+   * Nobody reads this audio again (its final is out): the buffers it used go back to the pool. Every view taken of
+   * it is dead after this; called once, by whoever ends the utterance's transcription.
    */
   release(): void {
-    if (this.pooled) this.pool?.give(this.pooled);
-    this.pooled = undefined;
+    for (const buffer of this.pooled) this.pool?.give(buffer);
+    this.pooled = [];
+  }
+
+  private fromPool(samples: number): Float32Array {
+    const buffer = this.pool!.take(samples);
+    this.pooled.push(buffer);
+    return buffer;
   }
 
   /** Called by the VAD only. */

@@ -49,10 +49,11 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
   private batcher!: VadBatcher;
   private status!: VadStatus;
   /**
-   * Live utterances' 4 s buffers, shared by every stream (each goes back once its final is out). At most 256 kept
-   * free (64 MB), about the utterances in flight at 200 sessions.
+   * Live utterances' buffers, shared by every stream: 4 s, then each twice the last, up to the longest utterance
+   * (AUDIO_MAX_DURATION and its pads); each goes back once its final is out. At most 128 MiB kept free, about the
+   * utterances in flight at 200 sessions.
    */
-  readonly utteranceBuffers = new SampleBufferPool(4 * TARGET_SAMPLE_RATE, 256);
+  readonly utteranceBuffers: SampleBufferPool;
 
   constructor(
     private readonly config: AppConfig,
@@ -60,7 +61,14 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
     @InjectMetric(INFERENCE) private readonly inference: Histogram<string>,
     @InjectMetric(BATCH_SIZE) private readonly batchSize: Histogram<string>,
     @InjectMetric(BACKEND) private readonly backendGauge: Gauge<string>,
-  ) {}
+  ) {
+    const longestS = config.streaming.maxDurationS + (2 * config.vad.speechPadMs) / 1000;
+    this.utteranceBuffers = new SampleBufferPool({
+      smallest: 4 * TARGET_SAMPLE_RATE,
+      largest: Math.ceil(longestS * TARGET_SAMPLE_RATE),
+      keepBytes: 128 * 1024 * 1024,
+    });
+  }
 
   /** Nest awaits this before the app starts listening. */
   async onModuleInit(): Promise<void> {
