@@ -6,10 +6,10 @@
 // transports in one run, rounds interleaved: the SDK's default fetch (undici) as the baseline, and the product's
 // node:http transport (libs/asr/src/remote/node-http-fetch.ts); the ratio is ours ÷ baseline.
 // Usage: npm run build && node bench/request-path.mjs [--rounds N] [--calls N]
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DIST, median } from './support.mjs';
 
@@ -28,6 +28,9 @@ require('node:http').createServer((req, res) => { req.resume(); req.on('end', ()
   res.end(JSON.stringify({ text: 'hello', language: 'english', duration: 3, segments: [], words: [] }));
 }); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
 const fake = spawn(process.execPath, ['-e', FAKE], { stdio: ['ignore', 'pipe', 'inherit'] });
+// This process on core 0 and the fake on core 1, as a server and its provider are: the fake's work is not a block.
+execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)]);
+execFileSync('taskset', ['-a', '-cp', '1', String(fake.pid)]);
 const port = Number(await new Promise((resolve) => fake.stdout.once('data', (d) => resolve(String(d).trim()))));
 const baseURL = `http://127.0.0.1:${port}/v1`;
 
@@ -66,6 +69,55 @@ async function measure(transport) {
     cpuMsPerCall: (used.user + used.system) / 1000 / CALLS,
     blockP99Ms: block(delay.percentile(99)),
     blockMaxMs: block(delay.max),
+    ...(await longestStretches(remote, Math.min(CALLS, 300))),
+  };
+}
+
+/**
+ * Each call's longest synchronous stretch: the loop is kept turning by setImmediate, so the gap between two turns
+ * is the work of one turn, and the longest gap while a call is in flight is the longest the call held the loop.
+ * Collector pauses are counted apart (a pause inside a gap is taken out of it): they come from all the garbage
+ * of the process, not from one call's work. p99 and max over `calls` calls.
+ */
+async function longestStretches(remote, calls) {
+  const pauses = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) pauses.push([entry.startTime, entry.startTime + entry.duration]);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const gaps = [];
+  let last = performance.now();
+  let turning = true;
+  const turn = () => {
+    const now = performance.now();
+    if (now - last > 0.05) gaps.push([last, now]);
+    last = now;
+    if (turning) setImmediate(turn);
+  };
+  setImmediate(turn);
+  const windows = [];
+  for (let i = 0; i < calls; i += 1) {
+    const started = performance.now();
+    await remote.transcribe(samples, { language: 'en' });
+    windows.push([started, performance.now()]);
+    await sleep(3);
+  }
+  turning = false;
+  await sleep(50);
+  observer.disconnect();
+  const paused = (from, to) =>
+    pauses.reduce((sum, [start, end]) => sum + Math.max(0, Math.min(to, end) - Math.max(from, start)), 0);
+  const longest = windows.map(([from, to]) =>
+    gaps
+      .filter(([start, end]) => end > from && start < to)
+      .reduce((most, [start, end]) => Math.max(most, end - start - paused(start, end)), 0),
+  );
+  const sorted = [...longest].sort((a, b) => a - b);
+  return {
+    stretchP99Ms: sorted[Math.floor(sorted.length * 0.99)],
+    stretchMaxMs: sorted.at(-1),
+    gcPauses: pauses.length,
+    gcPauseMaxMs: pauses.reduce((most, [start, end]) => Math.max(most, end - start), 0),
   };
 }
 
@@ -82,10 +134,9 @@ const summary = Object.fromEntries(
   Object.entries(runs).map(([transport, results]) => [
     transport,
     Object.fromEntries(
-      ['cpuMsPerCall', 'blockP99Ms', 'blockMaxMs'].map((key) => [
-        key,
-        Number(median(results.map((r) => r[key])).toFixed(3)),
-      ]),
+      ['cpuMsPerCall', 'blockP99Ms', 'blockMaxMs', 'stretchP99Ms', 'stretchMaxMs', 'gcPauses', 'gcPauseMaxMs'].map(
+        (key) => [key, Number(median(results.map((r) => r[key])).toFixed(3))],
+      ),
     ),
   ]),
 );

@@ -1,22 +1,38 @@
 #!/usr/bin/env node
 // Soak: SESSIONS concurrent real-time streams for MINUTES against a fake provider (100 ms latency), counting every
 // utterance the server announced (speech.started) that never got its final, the server's RSS after a forced full
-// GC (through the inspector, so the product needs no hook) every 20 s, open sessions, event-loop lag (less the
-// monitor's 10 ms interval, as bench/stream.mjs reads it: bench/lag.mjs) and final latency. Passes when no final is
-// lost, RSS drifts < 5% (median of minutes 2–3 against the last two minutes) and sessions return to 0 after the
-// clients close.
-// Usage: npm run build && node bench/soak.mjs [sessions=200] [minutes=10]
+// GC (through the inspector of each of its processes, so the product needs no hook) every 20 s, open sessions,
+// event-loop lag (less the monitor's 10 ms interval, as bench/stream.mjs reads it: bench/lag.mjs) and the time from
+// speech.stopped to each final. Passes when no final is lost, RSS drifts < 5% (median of minutes 2–3 against the
+// last two minutes) and sessions return to 0 after the clients close.
+// --workers N: the server runs with API_WORKERS=N. Then its RSS is the primary's and every worker's together (each
+// is reported too), each process's heap is collected through its own inspector (cluster gives each worker the next
+// inspector port), and the lag is each worker's own, read through its inspector with a monitor like prom-client's;
+// a sample's lag is the worst worker's.
+// Usage: npm run build && node bench/soak.mjs [sessions=200] [minutes=10] [--workers N]
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lagP99Ms } from './lag.mjs';
-import { BENCH_SENTENCES, freePort, median, rssMiB, speechLoop, startFakeProvider, startServer } from './support.mjs';
+import { LAG_RESOLUTION_MS, metricValue } from './lag.mjs';
+import {
+  BENCH_SENTENCES,
+  freePort,
+  median,
+  percentile,
+  rssMiB,
+  speechLoop,
+  startFakeProvider,
+  startServer,
+} from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const { WebSocket } = require('ws');
-const SESSIONS = Number(process.argv[2] ?? 200);
-const MINUTES = Number(process.argv[3] ?? 10);
+const argv = process.argv.slice(2);
+const workersAt = argv.indexOf('--workers');
+const WORKERS = workersAt >= 0 ? Number(argv.splice(workersAt, 2)[1]) : 1;
+const SESSIONS = Number(argv[0] ?? 200);
+const MINUTES = Number(argv[1] ?? 10);
 const SAMPLE_EVERY_S = 20;
 const FRAME_BYTES = 3200; // 100 ms of 16 kHz 16-bit mono
 const PROVIDER_LATENCY_MS = 100;
@@ -41,42 +57,111 @@ const server = await startServer(
     ASR_PROVIDER: 'openai-compatible',
     ASR_BASE_URL: `http://127.0.0.1:${fakePort}/v1`,
     ASR_CONCURRENCY: '256',
+    ...(WORKERS > 1 && { API_WORKERS: String(WORKERS) }),
   },
   dir,
   [`--inspect=127.0.0.1:${inspectPort}`],
 );
 
-async function collectGarbage() {
-  const [target] = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json();
+/** A process's inspector: `call(method, params)` answers its result. */
+async function inspector(port) {
+  const [target] = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
   const socket = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  const done = new Promise((resolve) => socket.on('message', (data) => JSON.parse(data).id === 1 && resolve()));
-  socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-  await done;
-  socket.close();
+  const waiting = new Map();
+  let id = 0;
+  socket.on('message', (data) => {
+    const reply = JSON.parse(data);
+    waiting.get(reply.id)?.(reply.result);
+    waiting.delete(reply.id);
+  });
+  const call = (method, params = {}) =>
+    new Promise((resolve) => {
+      id += 1;
+      waiting.set(id, resolve);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  const evaluate = async (expression) =>
+    (await call('Runtime.evaluate', { expression, includeCommandLineAPI: true, returnByValue: true })).result.value;
+  return { call, evaluate, pid: await evaluate('process.pid'), close: () => socket.close() };
 }
 
-async function serverState() {
-  const stats = await (await fetch(`${server.url}/api/v1/streaming-health`)).json();
-  // Since the previous sample (each scrape resets the monitor), read as bench/stream.mjs reads it.
-  const lag = lagP99Ms(await (await fetch(`${server.url}/metrics`)).text());
-  const latency = await (await fetch(`${server.url}/api/v1/streaming-stats`)).json();
-  return {
-    sessions: stats.capacity.active,
-    lagP99Ms: Math.round(lag),
-    finalLatencyP99Ms: latency.final_latency_seconds ? Math.round(latency.final_latency_seconds.p99 * 1000) : null,
-  };
+/**
+ * The server's processes, each through its inspector: the primary on `inspectPort`, and under API_WORKERS each
+ * worker on one of the ports after it (found by trying them once the primary has forked every worker).
+ */
+async function serverProcesses() {
+  const primary = await inspector(inspectPort);
+  const workers = [];
+  if (WORKERS > 1) {
+    const deadline = Date.now() + 60_000;
+    while (workers.length < WORKERS) {
+      if (Date.now() > deadline) throw new Error(`found ${workers.length} of ${WORKERS} workers' inspectors`);
+      for (let port = inspectPort + 1; port <= inspectPort + 2 * WORKERS; port += 1) {
+        if (workers.some((w) => w.port === port)) continue;
+        const found = await inspector(port).catch(() => undefined);
+        if (found) workers.push({ ...found, port });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  // Each process that serves streams keeps its own lag monitor, read (and reset) at each sample.
+  const serving = WORKERS > 1 ? workers : [primary];
+  for (const each of serving) {
+    await each.evaluate(
+      `globalThis.soakLag = require('node:perf_hooks').monitorEventLoopDelay({ resolution: ${LAG_RESOLUTION_MS} }); soakLag.enable(); 1`,
+    );
+  }
+  return { all: [primary, ...workers], serving };
 }
+
+const processes = await serverProcesses();
+
+/** Every process's heap collected, then the RSS of each (MiB, primary first). */
+async function collectedRss() {
+  for (const each of processes.all) await each.call('HeapProfiler.collectGarbage');
+  return processes.all.map((each) => Number(rssMiB(each.pid).toFixed(1)));
+}
+
+/** Each serving process's lag p99 and max since the last reading (less the monitor's interval), then reset. */
+async function lagReadings() {
+  const readings = [];
+  for (const each of processes.serving) {
+    readings.push(
+      JSON.parse(
+        await each.evaluate(
+          `(() => { const r = JSON.stringify([soakLag.percentile(99), soakLag.max].map((ns) => Math.max(0, ns / 1e6 - ${LAG_RESOLUTION_MS}))); soakLag.reset(); return r; })()`,
+        ),
+      ),
+    );
+  }
+  return readings;
+}
+
+/** Open sessions over the whole server (the gauge every process reports, summed under API_WORKERS). */
+async function openSessions() {
+  return metricValue(await (await fetch(`${server.url}/metrics`)).text(), 'asr_stream_active_sessions');
+}
+
+/** speech.stopped → final of each utterance since the last reading, ms (the fake's 100 ms in it). */
+let sinceStopped = [];
 
 // --- the clients
 const clients = [];
 for (let i = 0; i < SESSIONS; i += 1) {
   const socket = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/stream?interim_results=false`);
   const client = { socket, frame: (i * 13) % loopFrames, started: new Set(), finals: new Set(), closed: undefined };
+  const stoppedAt = new Map();
   socket.on('message', (data) => {
     const message = JSON.parse(data.toString());
     if (message.type === 'speech.started') client.started.add(message.segment_id);
-    if (message.type === 'transcript.final') client.finals.add(message.segment_id);
+    if (message.type === 'speech.stopped') stoppedAt.set(message.segment_id, performance.now());
+    if (message.type === 'transcript.final') {
+      client.finals.add(message.segment_id);
+      const at = stoppedAt.get(message.segment_id);
+      stoppedAt.delete(message.segment_id);
+      if (at !== undefined) sinceStopped.push(performance.now() - at);
+    }
   });
   client.closed = new Promise((resolve) => socket.once('close', (code) => resolve(code)));
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
@@ -101,11 +186,23 @@ timer = setTimeout(tick, 0);
 const samples = [];
 while (performance.now() - started < MINUTES * 60_000) {
   await new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_S * 1000));
-  await collectGarbage();
+  // The lag is read before the forced collections, and its monitors are reset after them: their pauses are the
+  // benchmark's, not the server's.
+  const lags = await lagReadings();
+  const rss = await collectedRss();
+  for (const each of processes.serving) await each.evaluate('soakLag.reset()');
+  const finals = sinceStopped;
+  sinceStopped = [];
   const sample = {
     atS: Math.round((performance.now() - started) / 1000),
-    rssMiB: Number(rssMiB(server.pid).toFixed(1)),
-    ...(await serverState()),
+    rssMiB: Number(rss.reduce((sum, mib) => sum + mib, 0).toFixed(1)),
+    ...(rss.length > 1 && { rssEachMiB: rss }),
+    sessions: await openSessions(),
+    // The worst serving process's (each one's when there are workers).
+    lagP99Ms: Number(Math.max(...lags.map(([p99]) => p99)).toFixed(1)),
+    lagMaxMs: Number(Math.max(...lags.map(([, max]) => max)).toFixed(1)),
+    ...(lags.length > 1 && { lagP99EachMs: lags.map(([p99]) => Number(p99.toFixed(1))) }),
+    finalLatencyP99Ms: finals.length ? Math.round(percentile(finals, 99)) : null,
   };
   samples.push(sample);
   console.error(JSON.stringify(sample));
@@ -117,7 +214,7 @@ for (const client of clients) client.socket.send(JSON.stringify({ type: 'close' 
 const codes = await Promise.all(clients.map((c) => c.closed));
 let sessionsAfter = Number.NaN;
 for (let i = 0; i < 100; i += 1) {
-  sessionsAfter = (await serverState()).sessions;
+  sessionsAfter = await openSessions();
   if (sessionsAfter === 0) break;
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
@@ -129,6 +226,7 @@ const late = median(window(MINUTES * 60 - 120, MINUTES * 60 + SAMPLE_EVERY_S));
 const result = {
   sessions: SESSIONS,
   minutes: MINUTES,
+  workers: WORKERS,
   utterances: announced,
   lostFinals: lost,
   closedNormally: codes.filter((code) => code === 1000).length,
@@ -137,10 +235,13 @@ const result = {
   rssLateMiB: late,
   rssDriftPercent: Number((((late - early) / early) * 100).toFixed(2)),
   lagP99Ms: median(samples.map((s) => s.lagP99Ms)),
-  finalLatencyP99Ms: samples.at(-1)?.finalLatencyP99Ms,
+  lagMaxMs: Math.max(...samples.map((s) => s.lagMaxMs)),
+  // The median of the samples' p99s, the provider's 100 ms included.
+  finalLatencyP99Ms: median(samples.map((s) => s.finalLatencyP99Ms).filter((ms) => ms !== null)),
 };
 result.passes = lost === 0 && Math.abs(result.rssDriftPercent) < 5 && sessionsAfter === 0;
 console.log(JSON.stringify(result));
+for (const each of processes.all) each.close();
 await server.stop();
 fake.close();
 process.exit(result.passes ? 0 : 1);

@@ -5,8 +5,8 @@
  *
  * --initial-heap-size: without it V8 sizes the old generation to about 1.5× the live heap (some 46 MB here), and a
  * server carrying live streams, which allocates steadily, runs a full mark-compact two or three times a second
- * (10–25 ms pauses, more than a tenth of a core in marking at 200 sessions). With a 256 MB floor the full
- * collections come every few seconds, set off by the audio buffers rather than the heap limit: measured in
+ * (10–25 ms pauses, more than a tenth of a core in marking at 200 sessions). With a 256 MB floor, and the audio
+ * buffers pooled, 200 sessions ran a minute with no full collection after the start-up one: measured in
  * docs/benchmarks.md ("Streaming at the hardware's limit"). The memory it allows is well inside every manifest's
  * limit (k8s: 1 GiB requested).
  */
