@@ -21,8 +21,9 @@ export function lagP99Ms(metricsText) {
 }
 
 /**
- * The longest single event-loop block since the previous scrape, in ms: the monitor's max delay less its interval
- * (a block delays the one tick it falls in by its whole length).
+ * The longest single event-loop block since the previous scrape, in ms, as the monitor sees it: its largest delay
+ * less its interval. A lower bound: a block that starts t ms after a tick delays the next one by the block less
+ * (10 − t) ms, so the block itself is between this and 10 ms more (and a turn of several callbacks reads as one).
  */
 export function lagMaxMs(metricsText) {
   return Math.max(0, metricValue(metricsText, 'nodejs_eventloop_lag_max_seconds') * 1000 - LAG_RESOLUTION_MS);

@@ -6,7 +6,8 @@
 // speech.stopped to each final. Passes when no final is lost, RSS drifts < 5% (median of minutes 2–3 against the
 // last two minutes) and sessions return to 0 after the clients close.
 // --workers N: the server runs with API_WORKERS=N. Then its RSS is the primary's and every worker's together (each
-// is reported too), each process's heap is collected through its own inspector (cluster gives each worker the next
+// is reported too; pages the processes share, such as Node's own, count once per process: right for the drift, more
+// than the server's memory), each process's heap is collected through its own inspector (cluster gives each worker the next
 // inspector port), and the lag is each worker's own, read through its inspector with a monitor like prom-client's;
 // a sample's lag is the worst worker's.
 // Usage: npm run build && node bench/soak.mjs [sessions=200] [minutes=10] [--workers N]
@@ -65,7 +66,8 @@ const server = await startServer(
 
 /** A process's inspector: `call(method, params)` answers its result. */
 async function inspector(port) {
-  const [target] = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
+  const listed = await fetch(`http://127.0.0.1:${port}/json/list`, { signal: AbortSignal.timeout(5000) });
+  const [target] = await listed.json();
   const socket = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const waiting = new Map();
@@ -100,7 +102,9 @@ async function serverProcesses() {
       for (let port = inspectPort + 1; port <= inspectPort + 2 * WORKERS; port += 1) {
         if (workers.some((w) => w.port === port)) continue;
         const found = await inspector(port).catch(() => undefined);
-        if (found) workers.push({ ...found, port });
+        // Only the primary's own children: another Node inspector on a port nearby is not a worker.
+        if (found && (await found.evaluate('process.ppid')) === primary.pid) workers.push({ ...found, port });
+        else found?.close();
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -143,7 +147,10 @@ async function openSessions() {
   return metricValue(await (await fetch(`${server.url}/metrics`)).text(), 'asr_stream_active_sessions');
 }
 
-/** speech.stopped → final of each utterance since the last reading, ms (the fake's 100 ms in it). */
+/**
+ * speech.stopped → final of each utterance since the last reading, ms (the fake's 100 ms in it, and any delay the
+ * benchmark's own forced collections caused to finals in flight at that moment).
+ */
 let sinceStopped = [];
 
 // --- the clients
@@ -168,6 +175,8 @@ for (let i = 0; i < SESSIONS; i += 1) {
   clients.push(client);
 }
 console.error(`soak: ${SESSIONS} sessions open; streaming for ${MINUTES} min`);
+// The lag counts from here: not the connections being opened one by one.
+for (const each of processes.serving) await each.evaluate('soakLag.reset()');
 
 const started = performance.now();
 let ticks = 0;

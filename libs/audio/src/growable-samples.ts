@@ -34,7 +34,7 @@ export class GrowableSamples {
   /**
    * A view of everything held; valid until the next append or drop. Without drops it stays valid for good: an
    * append writes past what is held, and a grow copies into a new buffer and leaves the old one untouched (what
-   * UtteranceAudio's readers rely on, until it gives a pooled buffer back).
+   * UtteranceAudio's readers rely on, until it gives its pooled buffers back).
    */
   get samples(): Float32Array {
     return this.data.subarray(this.start, this.end);

@@ -44,14 +44,37 @@ describe('SampleBufferPool', () => {
 
   it('keeps free buffers up to its byte budget and leaves the rest to the collector', () => {
     const buffers = new SampleBufferPool({ smallest: 100, largest: 700, keepBytes: 2_000 });
-    const taken = [buffers.take(100), buffers.take(100), buffers.take(100), buffers.take(200), buffers.take(100)];
+    const taken = Array.from({ length: 6 }, () => buffers.take(100));
     for (const buffer of taken) buffers.give(buffer);
-    // 3 × 400 + 800 bytes fill the budget: the fifth is not kept.
-    expect(buffers.idle).toBe(4);
-    expect(buffers.take(100)).toBe(taken[2]);
-    // One taken out makes room for one given back.
-    buffers.give(taken[4]!);
-    expect(buffers.idle).toBe(4);
+    // 5 × 400 bytes fill the budget: the sixth is not kept.
+    expect(buffers.idle).toBe(5);
     expect(buffers.take(100)).toBe(taken[4]);
+    // One taken out makes room for one given back.
+    buffers.give(taken[5]!);
+    expect(buffers.idle).toBe(5);
+    expect(buffers.take(100)).toBe(taken[5]);
+  });
+
+  it('a buffer that does not fit the budget takes the room of free ones of larger classes', () => {
+    const buffers = new SampleBufferPool({ smallest: 100, largest: 700, keepBytes: 4_000 });
+    const large = [buffers.take(800), buffers.take(800)];
+    const small = [buffers.take(100), buffers.take(100), buffers.take(100)];
+    for (const buffer of large) buffers.give(buffer);
+    // 3,200 bytes each: the second does not fit beside the first, and no larger class has one to give way.
+    expect(buffers.idle).toBe(1);
+    for (const buffer of small) buffers.give(buffer);
+    // 400 bytes each: two fit beside the large one (4,000), the third takes its room.
+    expect(buffers.idle).toBe(3);
+    expect(large).not.toContain(buffers.take(800));
+    expect(small).toContain(buffers.take(100));
+    // A smaller class gives no way to a larger one: 800 + 2 × 400 fit, a further 3,200 does not.
+    buffers.give(buffers.take(200));
+    buffers.give(large[0]!);
+    expect(buffers.idle).toBe(3);
+  });
+
+  it('refuses a smallest size that is no whole number of samples', () => {
+    expect(() => new SampleBufferPool({ smallest: 0, largest: 10, keepBytes: 1 })).toThrow(RangeError);
+    expect(() => new SampleBufferPool({ smallest: Number.NaN, largest: 10, keepBytes: 1 })).toThrow(RangeError);
   });
 });

@@ -4,7 +4,10 @@ export interface SampleBufferPoolOptions {
   smallest: number;
   /** Samples a buffer of the largest class must hold at least: larger requests get a fresh, unpooled buffer. */
   largest: number;
-  /** Bytes of free buffers kept, over all classes; past it, one given back is left to the collector. */
+  /**
+   * Bytes of free buffers kept, over all classes. A buffer given back that does not fit takes the room of free ones
+   * of larger classes (rarer), or is left to the collector.
+   */
   keepBytes: number;
 }
 
@@ -21,6 +24,9 @@ export class SampleBufferPool {
   private idleBytes = 0;
 
   constructor(private readonly options: SampleBufferPoolOptions) {
+    if (!Number.isInteger(options.smallest) || options.smallest < 1) {
+      throw new RangeError(`SampleBufferPool: smallest must be a whole number of samples ≥ 1, not ${options.smallest}`);
+    }
     for (let size = options.smallest; ; size *= 2) {
       this.free.push([]);
       if (size >= options.largest) break;
@@ -48,6 +54,13 @@ export class SampleBufferPool {
     const index = this.classOf(buffer.length);
     if (index === undefined || buffer.byteOffset !== 0 || buffer.buffer.byteLength !== buffer.byteLength) return;
     if (this.options.smallest * 2 ** index !== buffer.length) return;
+    // Free buffers of larger classes make room first: after a burst of long utterances, the common short ones would
+    // otherwise find the budget spent on buffers few utterances need.
+    for (let larger = this.free.length - 1; larger > index; larger -= 1) {
+      while (this.idleBytes + buffer.byteLength > this.options.keepBytes && this.free[larger]!.length > 0) {
+        this.idleBytes -= this.free[larger]!.pop()!.byteLength;
+      }
+    }
     if (this.idleBytes + buffer.byteLength > this.options.keepBytes) return;
     this.free[index]!.push(buffer);
     this.idleBytes += buffer.byteLength;

@@ -273,6 +273,27 @@ describe('StreamPipeline', () => {
     expect(pool.idle).toBe(2);
   });
 
+  it('an utterance whose final is still awaited keeps its buffer: the next one that starts meanwhile gets another', async () => {
+    const { pool, taken } = watchedPool();
+    const h = harness(
+      { script: (call) => ({ text: `len ${lengthOf(call.samples)}`, delayMs: call.index === 0 ? 1500 : 0 }) },
+      { utteranceBuffers: pool },
+    );
+    await h.send(scene([0.6, 1.2]));
+    // The second utterance has ended while the first one's call still runs.
+    expect(h.events.filter((e) => e.type === 'speech-stopped')).toHaveLength(2);
+    expect(h.finals()).toHaveLength(0);
+    expect(new Set(taken).size).toBe(2);
+    // The second one's transcription is done (its final waits its turn, and reads no audio): only its buffer is back.
+    expect(pool.idle).toBe(1);
+    await h.pipeline.finish();
+    expect(h.finals().map((f) => f.text)).toEqual([
+      expect.stringMatching(/^len 0\.[6-7]$/),
+      expect.stringMatching(/^len 1\.[2-3]$/),
+    ]);
+    expect(pool.idle).toBe(2);
+  });
+
   it('a cancelled utterance keeps its buffer: a call it abandoned may still read it', async () => {
     const { pool } = watchedPool();
     const h = harness({ script: () => ({ text: 'late', delayMs: 1000 }) }, { utteranceBuffers: pool });

@@ -24,7 +24,7 @@ const NO_EVENTS: readonly StreamVadEvent[] = Object.freeze([]);
 export class UtteranceAudio {
   private readonly held: GrowableSamples;
   /** The pool's buffers it has used (the one it started in, and each it grew into), until `release` gives them back. */
-  private pooled: Float32Array[] = [];
+  private readonly pooled: Float32Array[] = [];
 
   constructor(
     /** Absolute sample (session clock) where the audio begins. */
@@ -35,7 +35,7 @@ export class UtteranceAudio {
     // Room for 4 s from the start; it doubles as the speech goes on, each buffer from the pool when there is one.
     const room = Math.max(initial.length * 2, 4 * TARGET_SAMPLE_RATE);
     this.held = pool
-      ? new GrowableSamples(this.fromPool(room), (samples) => this.fromPool(samples))
+      ? new GrowableSamples(this.fromPool(pool, room), (samples) => this.fromPool(pool, samples))
       : new GrowableSamples(room);
     this.held.append(initial);
   }
@@ -46,11 +46,11 @@ export class UtteranceAudio {
    */
   release(): void {
     for (const buffer of this.pooled) this.pool?.give(buffer);
-    this.pooled = [];
+    this.pooled.length = 0;
   }
 
-  private fromPool(samples: number): Float32Array {
-    const buffer = this.pool!.take(samples);
+  private fromPool(pool: SampleBufferPool, samples: number): Float32Array {
+    const buffer = pool.take(samples);
     this.pooled.push(buffer);
     return buffer;
   }
@@ -208,7 +208,7 @@ export class StreamVad {
     // Speech is announced once it has lasted VAD_MIN_SPEECH_MS: shorter blips end unannounced and are forgotten.
     if (this.open && !this.confirmed) {
       if (!this.segmenter.speaking) {
-        // A blip nobody heard of: its buffer goes straight back.
+        // A blip nobody heard of: its buffers go straight back.
         this.open.release();
         this.open = undefined;
       } else if (this.segmenter.kept) this.confirm(events);

@@ -7,7 +7,7 @@ import { type ComponentHealth, ContributesHealth, type HealthContributor } from 
 import { EnergyVadBackend } from './energy-backend';
 import { segmenterSettings, type SegmenterSettingsMs } from './segmenter';
 import { type SpeechSegment, speechSegments } from './speech-segments';
-import type { VadBackend } from './vad-backend';
+import { FRAME_SAMPLES, type VadBackend } from './vad-backend';
 import { VadBackendLoader } from './vad-backend-loader';
 import { VadBatcher } from './vad-batcher';
 
@@ -50,8 +50,8 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
   private status!: VadStatus;
   /**
    * Live utterances' buffers, shared by every stream: 4 s, then each twice the last, up to the longest utterance
-   * (AUDIO_MAX_DURATION and its pads); each goes back once its final is out. At most 128 MiB kept free, about the
-   * utterances in flight at 200 sessions.
+   * (AUDIO_MAX_DURATION and its leading pad); each goes back once its final is out. At most 128 MiB kept free,
+   * about the utterances in flight at 200 sessions.
    */
   readonly utteranceBuffers: SampleBufferPool;
 
@@ -62,10 +62,12 @@ export class VadService implements HealthContributor, OnModuleInit, OnApplicatio
     @InjectMetric(BATCH_SIZE) private readonly batchSize: Histogram<string>,
     @InjectMetric(BACKEND) private readonly backendGauge: Gauge<string>,
   ) {
-    const longestS = config.streaming.maxDurationS + (2 * config.vad.speechPadMs) / 1000;
+    // The longest utterance: AUDIO_MAX_DURATION of speech, a leading pad (which a stream may set up to the lookback)
+    // and the frame it ended in.
+    const longestS = config.streaming.maxDurationS + config.streaming.lookbackDurationS;
     this.utteranceBuffers = new SampleBufferPool({
       smallest: 4 * TARGET_SAMPLE_RATE,
-      largest: Math.ceil(longestS * TARGET_SAMPLE_RATE),
+      largest: Math.ceil(longestS * TARGET_SAMPLE_RATE) + FRAME_SAMPLES,
       keepBytes: 128 * 1024 * 1024,
     });
   }
