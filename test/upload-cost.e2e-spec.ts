@@ -7,6 +7,7 @@ import { FakeOpenAi } from './support/fake-openai';
 import { finished, waitForJob } from './support/jobs';
 import { librivoxSamples } from './support/speech';
 import { startTestApp, type TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
 
 jest.setTimeout(120_000);
 
@@ -183,7 +184,12 @@ describe("a job's stored audio stays within its key's quota (JOBS_STORAGE_QUOTA_
     const dropped = await post(t, '/api/v1/jobs', short);
     const done = await waitForJob(t.url, dropped.body.id!, finished);
     expect(done.status).toBe('succeeded');
-    expect(readdirSync(jobDirectory(done.id))).toEqual([]);
+    // The runner stores the transcript, then removes the recording (a runner that lost its lease must not remove
+    // it): a poll can see `succeeded` a moment before the directory is empty.
+    await waitFor(() => readdirSync(jobDirectory(done.id)).length === 0, {
+      what: `job ${done.id}'s recording to be removed`,
+      timeoutMs: 5_000,
+    });
 
     const form = new FormData();
     form.append('keep_audio', 'true');
