@@ -17,7 +17,12 @@ export function metricValue(metricsText, name) {
  * sampling interval.
  */
 export function lagP99Ms(metricsText) {
-  return Math.max(0, metricValue(metricsText, 'nodejs_eventloop_lag_p99_seconds') * 1000 - LAG_RESOLUTION_MS);
+  return beyondInterval(metricValue(metricsText, 'nodejs_eventloop_lag_p99_seconds') * 1000);
+}
+
+/** A delay of the monitor's tick (ms) as lag: what comes on top of its interval. */
+export function beyondInterval(delayMs) {
+  return Math.max(0, delayMs - LAG_RESOLUTION_MS);
 }
 
 /**
@@ -26,5 +31,5 @@ export function lagP99Ms(metricsText) {
  * (10 − t) ms, so the block itself is between this and 10 ms more (and a turn of several callbacks reads as one).
  */
 export function lagMaxMs(metricsText) {
-  return Math.max(0, metricValue(metricsText, 'nodejs_eventloop_lag_max_seconds') * 1000 - LAG_RESOLUTION_MS);
+  return beyondInterval(metricValue(metricsText, 'nodejs_eventloop_lag_max_seconds') * 1000);
 }

@@ -15,7 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LAG_RESOLUTION_MS, metricValue } from './lag.mjs';
+import { beyondInterval, LAG_RESOLUTION_MS, metricValue } from './lag.mjs';
 import {
   BENCH_SENTENCES,
   freePort,
@@ -131,13 +131,10 @@ async function collectedRss() {
 async function lagReadings() {
   const readings = [];
   for (const each of processes.serving) {
-    readings.push(
-      JSON.parse(
-        await each.evaluate(
-          `(() => { const r = JSON.stringify([soakLag.percentile(99), soakLag.max].map((ns) => Math.max(0, ns / 1e6 - ${LAG_RESOLUTION_MS}))); soakLag.reset(); return r; })()`,
-        ),
-      ),
+    const delaysNs = await each.evaluate(
+      '(() => { const delays = [soakLag.percentile(99), soakLag.max]; soakLag.reset(); return delays; })()',
     );
+    readings.push(delaysNs.map((ns) => beyondInterval(ns / 1e6)));
   }
   return readings;
 }

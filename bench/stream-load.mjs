@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { lagMaxMs, lagP99Ms, LAG_RESOLUTION_MS, metricValue } from './lag.mjs';
+import { beyondInterval, lagMaxMs, lagP99Ms, LAG_RESOLUTION_MS, metricValue } from './lag.mjs';
 import { protocolClient } from './stream-clients.mjs';
 import { BENCH_SENTENCES, percentile, speechLoop, startServer } from './support.mjs';
 
@@ -121,10 +121,10 @@ function openClient(url, index, wire, client, onFinal) {
       state.partials += 1;
     } else if ('final' in heard) {
       const now = performance.now();
+      const at = heard.final === undefined ? undefined : stopped.get(heard.final);
       if (heard.final === undefined) onFinal(now - sentAtEnd(heard.end), undefined);
-      const at = stopped.get(heard.final);
+      else if (at !== undefined) onFinal(now - at.sentAt, now - at.heardAt);
       stopped.delete(heard.final);
-      if (at !== undefined) onFinal(now - at.sentAt, now - at.heardAt);
     } else if ('error' in heard) {
       state.errors += 1;
       if (state.errors === 1) console.error(`${client.name} session ${index}: ${heard.error}`);
@@ -221,7 +221,7 @@ export async function runLevel(url, sessions, sample, { loop, windowS, warmupS, 
       afterStoppedP50Ms: Number(percentile(afterStopped, 50).toFixed(1)),
       afterStoppedP99Ms: Number(percentile(afterStopped, 99).toFixed(1)),
     }),
-    loadGeneratorLagP99Ms: Number(Math.max(0, ownLag.percentile(99) / 1e6 - LAG_RESOLUTION_MS).toFixed(2)),
-    loadGeneratorLagMaxMs: Number(Math.max(0, ownLag.max / 1e6 - LAG_RESOLUTION_MS).toFixed(2)),
+    loadGeneratorLagP99Ms: Number(beyondInterval(ownLag.percentile(99) / 1e6).toFixed(2)),
+    loadGeneratorLagMaxMs: Number(beyondInterval(ownLag.max / 1e6).toFixed(2)),
   };
 }
